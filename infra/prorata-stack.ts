@@ -1,0 +1,370 @@
+import { App, CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import type { AppProps, StackProps } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { Construct } from 'constructs';
+import { BillingFunction, JOB_TIMEOUT } from './billing-function';
+
+/** Name of the custom event bus: the app publishes domain events to it, the engine publishes `Invoice Issued`. */
+export const EVENT_BUS_NAME = 'prorata';
+
+/** `source` of the events the engine itself publishes; the ingest rule excludes it so the engine never consumes its own output. */
+export const ENGINE_EVENT_SOURCE = 'prorata';
+
+/** Detail types the ingest function consumes from the app; anything else on the bus is ignored. */
+export const INGESTED_DETAIL_TYPES = [
+  'subscription.started',
+  'subscription.canceled',
+  'member.invited',
+  'member.joined',
+  'member.role_changed',
+  'member.deactivated',
+  'member.reactivated',
+  'member.removed',
+  'plan.change_requested',
+  'seats.purchased',
+  'storage_addon.changed',
+  'ai_credit_pack.purchased',
+  'ai_credits.consumed',
+  'invoice.payment_failed',
+  'invoice.paid',
+  'payment_method.updated',
+  'storage.usage_reported',
+] as const;
+
+/**
+ * Hourly (at :05, evaluated in UTC), not daily: workspaces bill at their own local midnight, which
+ * falls at a different UTC hour per zone (Pacific/Auckland, UTC+13, must be invoiced within an hour
+ * of its midnight). Each run bills whatever is due at its scheduled time in every zone.
+ */
+export const JOB_SCHEDULE_EXPRESSION = 'cron(5 * * * ? *)';
+
+/** Name of the schedule group holding the job schedules (one per account and region, like the bus). */
+export const SCHEDULE_GROUP_NAME = 'prorata';
+
+/** Logical IDs of the stack outputs, for scripts that read them with `describe-stacks`. */
+export const OUTPUTS = {
+  tableName: 'TableName',
+  eventBusName: 'EventBusName',
+  invoicingFunctionName: 'InvoicingFunctionName',
+  accrualFunctionName: 'AccrualFunctionName',
+  ingestFunctionName: 'IngestFunctionName',
+  publisherFunctionName: 'PublisherFunctionName',
+} as const;
+
+/**
+ * Prorata's whole deployment: the single-table store, the event bus, the four Lambdas (ingest,
+ * invoicing, accrual, outbox publisher), the hourly job schedules and the dead-letter queues that
+ * make sure no event or run is silently dropped.
+ */
+export class ProrataStack extends Stack {
+  /** Single table: `pk`/`sk`, GSI `gsi1` (`gsi1pk`/`gsi1sk`), TTL `ttl`, stream NEW_IMAGE feeding the publisher. */
+  public readonly table: dynamodb.Table;
+  /** The `prorata` bus. */
+  public readonly bus: events.EventBus;
+  /** Consumes app events from the bus. */
+  public readonly ingestFunction: BillingFunction;
+  /** Hourly: period-start renewals and monthly true-ups. */
+  public readonly invoicingFunction: BillingFunction;
+  /** Hourly: daily proration accrual. */
+  public readonly accrualFunction: BillingFunction;
+  /** Publishes outbox items from the table stream to the bus, then deletes them. */
+  public readonly publisherFunction: BillingFunction;
+
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+
+    // Retained like the table: deleting the key would make a retained table unreadable.
+    const tableKey = new kms.Key(this, 'TableKey', {
+      description: 'Prorata billing table encryption',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // Table (not TableV2): TableV2 cannot render a customer-managed key in an environment-agnostic
+    // stack, and this stack stays environment-agnostic so `cdk synth` works without credentials.
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // The ledger of record: never deleted by a stack operation, nor by a stray console click.
+      removalPolicy: RemovalPolicy.RETAIN,
+      deletionProtection: true,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: tableKey,
+      // The publisher only needs the inserted outbox item itself.
+      stream: dynamodb.StreamViewType.NEW_IMAGE,
+      timeToLiveAttribute: 'ttl',
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: 'gsi1',
+      partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'gsi1sk', type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+
+    this.bus = new events.EventBus(this, 'Bus', { eventBusName: EVENT_BUS_NAME });
+
+    const environment = { TABLE_NAME: this.table.tableName, EVENT_BUS_NAME: this.bus.eventBusName };
+
+    // --- ingest: app events from the bus ---------------------------------------------------------
+    const ingestRuleDlq = new DeadLetterQueue(this, 'IngestRuleDlq');
+    const ingestFunctionDlq = new DeadLetterQueue(this, 'IngestFunctionDlq');
+    this.ingestFunction = new BillingFunction(this, 'IngestFunction', {
+      handlerDir: 'ingest',
+      description: 'Applies app events (members, subscriptions, usage) from the prorata bus to the billing table',
+      environment,
+      // The handler throws on events it cannot apply: after Lambda's retries they land here, never dropped.
+      deadLetterQueue: ingestFunctionDlq.queue,
+    });
+    this.table.grantReadWriteData(this.ingestFunction);
+
+    new events.Rule(this, 'IngestRule', {
+      eventBus: this.bus,
+      description: 'App events for the billing engine; excludes what the engine publishes itself',
+      eventPattern: {
+        source: events.Match.anythingBut(ENGINE_EVENT_SOURCE),
+        detailType: [...INGESTED_DETAIL_TYPES],
+      },
+      targets: [
+        new eventsTargets.LambdaFunction(this.ingestFunction, {
+          // Covers delivery failures (throttling, service errors); handler errors go to the function's DLQ.
+          retryAttempts: 185,
+          maxEventAge: Duration.hours(24),
+          deadLetterQueue: ingestRuleDlq.queue,
+        }),
+      ],
+    });
+
+    // --- hourly jobs --------------------------------------------------------------------------------
+    // Scheduler invokes Lambda asynchronously, so a run that throws is retried by Lambda and then
+    // parked in the function's DLQ with its scheduledTime, ready to be replayed. One queue per job:
+    // Lambda's DLQ messages do not say which function failed, and both payloads look alike.
+    const invoicingFunctionDlq = new DeadLetterQueue(this, 'InvoicingFunctionDlq');
+    const accrualFunctionDlq = new DeadLetterQueue(this, 'AccrualFunctionDlq');
+    this.invoicingFunction = new BillingFunction(this, 'InvoicingFunction', {
+      handlerDir: 'invoicing',
+      description: 'Hourly: period-start renewals and monthly true-ups for workspaces due at the scheduled time',
+      timeout: JOB_TIMEOUT,
+      environment,
+      deadLetterQueue: invoicingFunctionDlq.queue,
+    });
+    this.table.grantReadWriteData(this.invoicingFunction);
+
+    this.accrualFunction = new BillingFunction(this, 'AccrualFunction', {
+      handlerDir: 'accrual',
+      description: 'Hourly: daily proration accrual for workspaces whose local day ended at the scheduled time',
+      timeout: JOB_TIMEOUT,
+      environment,
+      deadLetterQueue: accrualFunctionDlq.queue,
+    });
+    this.table.grantReadWriteData(this.accrualFunction);
+
+    const scheduleGroup = new scheduler.ScheduleGroup(this, 'ScheduleGroup', {
+      scheduleGroupName: SCHEDULE_GROUP_NAME,
+      // Holds no data; deleting the stack should not leave schedules firing at deleted functions.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const schedulerDlq = new DeadLetterQueue(this, 'SchedulerDlq');
+    const jobs: ReadonlyArray<[string, BillingFunction]> = [
+      ['invoicing-hourly', this.invoicingFunction],
+      ['accrual-hourly', this.accrualFunction],
+    ];
+    for (const [scheduleName, fn] of jobs) {
+      // Own role rather than LambdaInvoke's generated one, so the wildcard finding below can be
+      // acknowledged on it; trust scoped like the generated role (this account, this group).
+      const role = new iam.Role(this, `ScheduleRole-${scheduleName}`, {
+        description: `EventBridge Scheduler: ${scheduleName} invokes its job function`,
+        assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+          conditions: {
+            StringEquals: {
+              'aws:SourceAccount': this.account,
+              'aws:SourceArn': scheduleGroup.scheduleGroupArn,
+            },
+          },
+        }),
+      });
+      new scheduler.Schedule(this, `Schedule-${scheduleName}`, {
+        scheduleName,
+        scheduleGroup,
+        description: `Invokes ${scheduleName.split('-')[0]} with the scheduled time; the job bills whatever is due then`,
+        schedule: scheduler.ScheduleExpression.expression(JOB_SCHEDULE_EXPRESSION, TimeZone.ETC_UTC),
+        // Billing time is the scheduled time carried in the input, so jitter buys nothing.
+        timeWindow: scheduler.TimeWindow.off(),
+        target: new LambdaInvoke(fn, {
+          role,
+          // The job computes what is due from the scheduled time, never from "now", so a retried
+          // or replayed run bills the same hour it was meant to.
+          input: scheduler.ScheduleTargetInput.fromObject({
+            scheduledTime: scheduler.ContextAttribute.scheduledTime,
+          }),
+          retryAttempts: 20,
+          maxEventAge: Duration.hours(24),
+          deadLetterQueue: schedulerDlq.queue,
+        }),
+      });
+      acknowledge(
+        role,
+        `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(fn)}.Arn>:*]`,
+        'grantInvoke also covers the versions and aliases (:*) of this one function; nothing else is invocable',
+      );
+    }
+
+    // --- outbox publisher: table stream -> bus ------------------------------------------------------
+    const publisherFailureDlq = new DeadLetterQueue(this, 'PublisherFailureDlq');
+    this.publisherFunction = new BillingFunction(this, 'PublisherFunction', {
+      handlerDir: 'publisher',
+      description: 'Publishes OUTBOX# items inserted in the billing table to the prorata bus, then deletes them',
+      environment,
+    });
+    this.publisherFunction.addEventSource(
+      new DynamoEventSource(this.table, {
+        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+        batchSize: 25,
+        bisectBatchOnError: true,
+        retryAttempts: 10,
+        reportBatchItemFailures: true,
+        // Receives the stream coordinates of records that exhausted their retries.
+        onFailure: new SqsDlq(publisherFailureDlq.queue),
+        // Only outbox inserts: the table's other writes (and the publisher's own deletes) never invoke it.
+        filters: [
+          lambda.FilterCriteria.filter({
+            eventName: lambda.FilterRule.isEqual('INSERT'),
+            dynamodb: { Keys: { pk: { S: lambda.FilterRule.beginsWith('OUTBOX#') } } },
+          }),
+        ],
+      }),
+    );
+    this.bus.grantPutEventsTo(this.publisherFunction);
+    this.table.grantReadWriteData(this.publisherFunction);
+
+    new CfnOutput(this, OUTPUTS.tableName, { value: this.table.tableName });
+    new CfnOutput(this, OUTPUTS.eventBusName, { value: this.bus.eventBusName });
+    new CfnOutput(this, OUTPUTS.invoicingFunctionName, { value: this.invoicingFunction.functionName });
+    new CfnOutput(this, OUTPUTS.accrualFunctionName, { value: this.accrualFunction.functionName });
+    new CfnOutput(this, OUTPUTS.ingestFunctionName, { value: this.ingestFunction.functionName });
+    new CfnOutput(this, OUTPUTS.publisherFunctionName, { value: this.publisherFunction.functionName });
+    for (const dlq of [
+      ingestRuleDlq,
+      ingestFunctionDlq,
+      invoicingFunctionDlq,
+      accrualFunctionDlq,
+      schedulerDlq,
+      publisherFailureDlq,
+    ]) {
+      new CfnOutput(this, `${dlq.node.id}Url`, { value: dlq.queue.queueUrl });
+    }
+
+    this.acknowledgeNagFindings([ingestRuleDlq, schedulerDlq, publisherFailureDlq]);
+  }
+
+  /**
+   * cdk-nag findings that are deliberate, each with its reason. Only findings that actually fire
+   * (the tests fail on any unacknowledged one). cdk-nag 3 matches findings by exact id, so the ids
+   * embed logical IDs; they are computed here rather than hard-coded so renames cannot break them.
+   */
+  private acknowledgeNagFindings(dlqsNagDoesNotRecognise: readonly DeadLetterQueue[]): void {
+    // cdk-nag recognises a queue as a DLQ only when it is a Lambda DeadLetterConfig or an SQS redrive
+    // target, so SQS3 fires on the DLQs of the rule target, the schedules and the stream mapping.
+    for (const dlq of dlqsNagDoesNotRecognise) {
+      acknowledge(dlq, 'AwsSolutions-SQS3', 'this queue is itself a dead-letter queue');
+    }
+    const tableArn = `<${this.logicalIdOf(this.table)}.Arn>`;
+    const functions = [this.ingestFunction, this.invoicingFunction, this.accrualFunction, this.publisherFunction];
+    for (const fn of functions) {
+      acknowledge(
+        fn,
+        'AwsSolutions-L1',
+        'nodejs22.x is the runtime the deployment target requires; upgrade deliberately, together with the handlers',
+      );
+      acknowledge(
+        fn,
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        'AWSLambdaBasicExecutionRole only allows writing to CloudWatch Logs, which every function needs',
+      );
+      acknowledge(
+        fn,
+        'AwsSolutions-IAM5[Resource::*]',
+        'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) and, for the stream consumer, dynamodb:ListStreams support no resource-level permissions',
+      );
+      acknowledge(
+        fn,
+        `AwsSolutions-IAM5[Resource::${tableArn}/index/*]`,
+        'table.grantReadWriteData covers the indexes of this one table (gsi1); the access patterns query it',
+      );
+      acknowledge(
+        fn,
+        'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+        'CDK table grant for the customer-managed table key; scoped to that one key',
+      );
+      acknowledge(
+        fn,
+        'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
+        'CDK table grant for the customer-managed table key; scoped to that one key',
+      );
+    }
+  }
+
+  /** The CloudFormation logical ID of a construct's default resource, as cdk-nag prints it. */
+  private logicalIdOf(construct: IConstruct): string {
+    const resource = construct.node.defaultChild;
+    if (!(resource instanceof CfnElement)) {
+      throw new Error(`${construct.node.path} has no CloudFormation resource as default child`);
+    }
+    return this.getLogicalId(resource);
+  }
+}
+
+/**
+ * An SQS queue that receives what could not be processed: SQS-managed encryption (usable by
+ * EventBridge, Scheduler and Lambda without key-policy plumbing), TLS only, 14 days to investigate.
+ */
+export class DeadLetterQueue extends Construct {
+  /** The queue itself. */
+  public readonly queue: sqs.Queue;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.queue = new sqs.Queue(this, 'Queue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+  }
+}
+
+/** Records a cdk-nag (v3) acknowledgment on a construct and everything below it. */
+function acknowledge(scope: IConstruct, id: string, reason: string): void {
+  Validations.of(scope).acknowledge({ id, reason });
+}
+
+/** What {@link createProrataApp} builds. */
+export interface ProrataApp {
+  readonly app: App;
+  readonly stack: ProrataStack;
+}
+
+/**
+ * Builds the CDK app exactly as `cdk synth` does, with cdk-nag's AwsSolutions pack registered as a
+ * validation plugin (synthesis fails on any unacknowledged finding). Shared by `infra/app.ts` and the tests.
+ */
+export function createProrataApp(props?: AppProps): ProrataApp {
+  const app = new App(props);
+  const stack = new ProrataStack(app, 'Prorata', {
+    stackName: 'Prorata',
+    description: 'Prorata: seat-based SaaS billing engine',
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  return { app, stack };
+}

@@ -1,0 +1,191 @@
+import { DateTime, IANAZone } from 'luxon';
+import { ValidationError } from './errors';
+import type { DayFraction } from './money';
+
+/** A calendar date in a billing zone, ISO `YYYY-MM-DD`. Billing works in whole dates (R1). */
+export type IsoDate = string;
+
+/** A plan interval (R2): 1, 3 or 12 months. */
+export type Interval = 'month' | 'quarter' | 'year';
+
+/** Months in each interval. */
+export const INTERVAL_MONTHS: Readonly<Record<Interval, number>> = { month: 1, quarter: 3, year: 12 };
+
+/** An inclusive date range. */
+export interface DateRange {
+  start: IsoDate;
+  end: IsoDate;
+}
+
+/**
+ * A billing period (R2, R3): `start..end` is what is billed; `denominatorStart..end` is the
+ * full period whose length is the denominator of every fraction inside it. They differ only
+ * for a leading stub, whose denominator is the full interval ending on the stub's last day.
+ */
+export interface BillingPeriod extends DateRange {
+  denominatorStart: IsoDate;
+  stub: boolean;
+}
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+function parseDate(date: IsoDate): DateTime {
+  const parsed = ISO_DATE.test(date) ? DateTime.fromISO(date, { zone: 'UTC' }) : DateTime.invalid('format');
+  if (!parsed.isValid) throw new ValidationError('date', `not an ISO date: ${date}`);
+  return parsed;
+}
+
+function formatDate(date: DateTime): IsoDate {
+  return date.toFormat('yyyy-MM-dd');
+}
+
+/** True when `zone` is a valid IANA time zone name. */
+export function isValidZone(zone: string): boolean {
+  return IANAZone.isValidZone(zone);
+}
+
+/** The billing date of an instant in a billing zone (R1). */
+export function toBillingDate(instant: string, zone: string): IsoDate {
+  if (!isValidZone(zone)) throw new ValidationError('timezone', `unknown time zone ${zone}`);
+  const at = DateTime.fromISO(instant, { setZone: true });
+  if (!at.isValid) throw new ValidationError('at', `not an ISO 8601 instant: ${instant}`);
+  return formatDate(at.setZone(zone));
+}
+
+/** The instant (ISO, UTC) at which `date` begins in `zone`: when a job may first bill that date. */
+export function startOfDateInstant(date: IsoDate, zone: string): string {
+  const start = DateTime.fromISO(date, { zone }).startOf('day');
+  return start.toUTC().toISO({ suppressMilliseconds: true }) ?? '';
+}
+
+/** Adds (or subtracts) whole days. */
+export function addDays(date: IsoDate, days: number): IsoDate {
+  return formatDate(parseDate(date).plus({ days }));
+}
+
+/** Days from a..b inclusive (R3); zero when b is before a. */
+export function daysInclusive(a: IsoDate, b: IsoDate): number {
+  const diff = Math.round(parseDate(b).diff(parseDate(a), 'days').days) + 1;
+  return Math.max(0, diff);
+}
+
+/** Compares ISO dates (they sort as strings). */
+export function compareDates(a: IsoDate, b: IsoDate): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The later / earlier of two dates. */
+export function maxDate(a: IsoDate, b: IsoDate): IsoDate {
+  return a >= b ? a : b;
+}
+export function minDate(a: IsoDate, b: IsoDate): IsoDate {
+  return a <= b ? a : b;
+}
+
+/** Every date a..b inclusive, in order. */
+export function eachDate(a: IsoDate, b: IsoDate): IsoDate[] {
+  const dates: IsoDate[] = [];
+  for (let d = a; d <= b; d = addDays(d, 1)) dates.push(d);
+  return dates;
+}
+
+/** A month counted from year 0, so anchors can step by months without clamping drift. */
+function monthIndexOf(date: IsoDate): number {
+  const parsed = parseDate(date);
+  return parsed.year * 12 + (parsed.month - 1);
+}
+
+/** Day D of the month `monthIndex`, clamped to the month's last day (R2). */
+export function anchorInMonth(monthIndex: number, billingDay: number): IsoDate {
+  const year = Math.floor(monthIndex / 12);
+  const month = (monthIndex % 12) + 1;
+  const first = DateTime.fromObject({ year, month, day: 1 }, { zone: 'UTC' });
+  return formatDate(first.set({ day: Math.min(billingDay, first.daysInMonth ?? 28) }));
+}
+
+/** Validates a billing day, 1–31 (R2). */
+export function assertBillingDay(billingDay: number): void {
+  if (!Number.isInteger(billingDay) || billingDay < 1 || billingDay > 31) {
+    throw new ValidationError('billingDay', `must be a whole number 1–31, got ${billingDay}`);
+  }
+}
+
+/** The first anchor date on or after `date` (R2). */
+export function firstAnchorOnOrAfter(date: IsoDate, billingDay: number): IsoDate {
+  assertBillingDay(billingDay);
+  const month = monthIndexOf(date);
+  const candidate = anchorInMonth(month, billingDay);
+  return candidate >= date ? candidate : anchorInMonth(month + 1, billingDay);
+}
+
+/** The anchor `months` months after the anchor `anchor` (D restored in longer months). */
+export function anchorAfter(anchor: IsoDate, billingDay: number, months: number): IsoDate {
+  return anchorInMonth(monthIndexOf(anchor) + months, billingDay);
+}
+
+/** The full period starting at anchor `start`: start .. (next anchor − 1 day). */
+export function fullPeriodFrom(start: IsoDate, billingDay: number, interval: Interval): BillingPeriod {
+  const end = addDays(anchorAfter(start, billingDay, INTERVAL_MONTHS[interval]), -1);
+  return { start, end, denominatorStart: start, stub: false };
+}
+
+/**
+ * The first period of a subscription starting on `startDate` (R2, R3, R10): the full period
+ * when the start date is an anchor, else a leading stub to the day before the first anchor
+ * whose denominator is the full interval ending that same day (Dec 23 monthly: 9/31;
+ * quarterly: 9/92 over Oct 1–Dec 31).
+ */
+export function firstPeriod(startDate: IsoDate, billingDay: number, interval: Interval): BillingPeriod {
+  const anchor = firstAnchorOnOrAfter(startDate, billingDay);
+  if (anchor === startDate) return fullPeriodFrom(startDate, billingDay, interval);
+  const denominatorStart = anchorAfter(anchor, billingDay, -INTERVAL_MONTHS[interval]);
+  return { start: startDate, end: addDays(anchor, -1), denominatorStart, stub: true };
+}
+
+/** The period following `period` (always a full one). */
+export function nextPeriod(period: DateRange, billingDay: number, interval: Interval): BillingPeriod {
+  return fullPeriodFrom(addDays(period.end, 1), billingDay, interval);
+}
+
+/** The fraction of `period` that `from..period.end` is worth (R3): the change day counts. */
+export function remainingFraction(from: IsoDate, period: BillingPeriod): DayFraction {
+  return { days: daysInclusive(from, period.end), of: daysInclusive(period.denominatorStart, period.end) };
+}
+
+/**
+ * The monthly anchors strictly inside a term (R12 true-up dates): for a quarterly term from
+ * Jan 1, Feb 1 and Mar 1. A monthly period has none.
+ */
+export function monthlyAnchorsInside(period: BillingPeriod, billingDay: number): IsoDate[] {
+  if (period.stub) return [];
+  const anchors: IsoDate[] = [];
+  for (let k = 1; ; k += 1) {
+    const anchor = anchorAfter(period.start, billingDay, k);
+    if (anchor > period.end) return anchors;
+    anchors.push(anchor);
+  }
+}
+
+const MONTHS_LONG = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTHS_SHORT = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** "23 Nov 2026": how dates read on invoice lines. */
+export function formatDay(date: IsoDate): string {
+  const d = parseDate(date);
+  return `${d.day} ${MONTHS_SHORT[d.month - 1]} ${d.year}`;
+}
+
+/**
+ * A period label for invoice lines: "January 2027" for a calendar month, "23–31 Dec 2026"
+ * within a month, "1 Jan – 31 Mar 2027" or "15 Dec 2026 – 14 Jan 2027" otherwise.
+ */
+export function formatRange(range: DateRange): string {
+  const a = parseDate(range.start);
+  const b = parseDate(range.end);
+  if (a.day === 1 && b.equals(a.endOf('month').startOf('day')) && a.month === b.month && a.year === b.year) {
+    return `${MONTHS_LONG[a.month - 1]} ${a.year}`;
+  }
+  if (a.month === b.month && a.year === b.year) return `${a.day}–${b.day} ${MONTHS_SHORT[a.month - 1]} ${a.year}`;
+  if (a.year === b.year) return `${a.day} ${MONTHS_SHORT[a.month - 1]} – ${formatDay(range.end)}`;
+  return `${formatDay(range.start)} – ${formatDay(range.end)}`;
+}

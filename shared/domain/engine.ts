@@ -1,0 +1,251 @@
+import {
+  addDays,
+  firstPeriod,
+  formatRange,
+  fullPeriodFrom,
+  INTERVAL_MONTHS,
+  monthlyAnchorsInside,
+  remainingFraction,
+  type BillingPeriod,
+  type IsoDate,
+} from './calendar';
+import type { Addon, Plan } from './catalog';
+import { NotFoundError } from './errors';
+import { assembleInvoice, invoiceIdFor, type Balance, type Invoice, type InvoiceKind, type InvoiceLine } from './invoice';
+import { Money, prorate } from './money';
+import { accrueProrations, findPlan, paidQuantityAt, paidQuantityOn, type BillingContext, type Proration } from './proration';
+import { currentPeriodOf, nextAnchorOf, type PeriodRecord, type SubscriptionState } from './subscription';
+
+/** One atomic write the store applies, in order, each conditioned on the subscription's previous version. */
+export type BillingStep =
+  | { kind: 'accrual'; subscription: SubscriptionState; prorations: Proration[] }
+  | { kind: 'invoice'; subscription: SubscriptionState; invoice: Invoice; balance: Balance; aiCreditsGranted: number }
+  | { kind: 'advance'; subscription: SubscriptionState };
+
+/** The request to start a subscription (R10). */
+export interface StartRequest {
+  subscriptionId: string;
+  planId: string;
+  at: string;
+  date: IsoDate;
+  billingDay: number;
+  seats: number | null;
+  addonId: string | null;
+}
+
+function findAddon(ctx: BillingContext, addonId: string): Addon {
+  const addon = ctx.catalog.addons.find((candidate) => candidate.id === addonId);
+  if (!addon) throw new NotFoundError(`add-on ${addonId}`);
+  return addon;
+}
+
+function seatsLine(plan: Plan, quantity: number, period: BillingPeriod, ctx: BillingContext): InvoiceLine {
+  const fraction = remainingFraction(period.start, period);
+  const price = Money.of(plan.seatPrice, ctx.workspace.currency);
+  const { unitAmount, amount } = prorate(price, quantity, fraction, ctx.workspace.settings.rounding);
+  const partial = fraction.days !== fraction.of ? ` (${fraction.days} of ${fraction.of} days)` : '';
+  return {
+    kind: 'seats',
+    description: `${plan.name} × ${quantity} seat${quantity === 1 ? '' : 's'}, ${formatRange(period)}${partial}`,
+    quantity,
+    unitAmount: unitAmount.toString(),
+    amount: amount.toString(),
+    periodStart: period.start,
+    periodEnd: period.end,
+  };
+}
+
+/** A recurring add-on (R17) for a period: its monthly price times the interval's months. */
+function addonLine(addon: Addon, plan: Plan, period: BillingPeriod, ctx: BillingContext): InvoiceLine {
+  const fraction = remainingFraction(period.start, period);
+  const months = INTERVAL_MONTHS[plan.interval];
+  const price = Money.of(addon.price, ctx.workspace.currency).times(months);
+  const { unitAmount, amount } = prorate(price, 1, fraction, ctx.workspace.settings.rounding);
+  const partial = fraction.days !== fraction.of ? ` (${fraction.days} of ${fraction.of} days)` : '';
+  return {
+    kind: 'addon',
+    description: `${addon.name}, ${formatRange(period)}${partial}`,
+    quantity: 1,
+    unitAmount: unitAmount.toString(),
+    amount: amount.toString(),
+    periodStart: period.start,
+    periodEnd: period.end,
+  };
+}
+
+/** Invoice lines for prorations, oldest first (R11: before the new period's lines). */
+export function prorationLines(prorations: readonly Proration[]): InvoiceLine[] {
+  return [...prorations]
+    .sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.seq - b.seq))
+    .map((proration) => ({
+      kind: 'proration',
+      description: proration.description,
+      quantity: proration.delta,
+      unitAmount: proration.unitAmount,
+      amount: proration.amount,
+      periodStart: proration.periodStart,
+      periodEnd: proration.periodEnd,
+    }));
+}
+
+function nextTrueUpAfter(period: BillingPeriod, billingDay: number, date: IsoDate): IsoDate | null {
+  return monthlyAnchorsInside(period, billingDay).find((anchor) => anchor > date) ?? null;
+}
+
+function openPeriod(period: BillingPeriod, plan: Plan, quantity: number, invoiceId: string): PeriodRecord {
+  return { ...period, planId: plan.id, unitPrice: plan.seatPrice, baseQuantity: quantity, changes: [], invoiceId };
+}
+
+function billedThrough(prorations: readonly Proration[], fallback: number): number {
+  return prorations.reduce((next, proration) => Math.max(next, proration.seq + 1), fallback);
+}
+
+/**
+ * Starts a subscription and issues its first invoice at once (R10): the leading stub to the
+ * day before the first anchor (full-period denominator, R3), or the full period when the
+ * start date is an anchor, at the paid quantity at the moment of starting, plus the add-on.
+ */
+export function startSubscription(ctx: BillingContext, request: StartRequest, balance: Balance): BillingStep {
+  const plan = findPlan(ctx.catalog, request.planId);
+  const period = firstPeriod(request.date, request.billingDay, plan.interval);
+  const draft: SubscriptionState = {
+    id: request.subscriptionId,
+    workspace: ctx.workspace.id,
+    planId: plan.id,
+    billingDay: request.billingDay,
+    startDate: request.date,
+    startedAt: request.at,
+    status: 'active',
+    endsAfter: null,
+    periods: [],
+    initialSeats: plan.seatMode === 'fixed' ? request.seats ?? plan.minimumSeats : null,
+    seatPurchases: [],
+    addonId: request.addonId,
+    accruedThrough: addDays(request.date, -1),
+    recomputeFrom: null,
+    nextTrueUp: null,
+    nextProrationSeq: 0,
+    billedProrationSeq: 0,
+    version: 0,
+  };
+  const quantity = paidQuantityAt(ctx, draft, plan, request.at, request.date);
+  const invoiceId = invoiceIdFor(ctx.workspace.id, 'first', request.date);
+  const lines = [seatsLine(plan, quantity, period, ctx)];
+  if (request.addonId) lines.push(addonLine(findAddon(ctx, request.addonId), plan, period, ctx));
+  const header = headerFor(ctx, draft, 'first', request.date, period, invoiceId);
+  const assembled = assembleInvoice(header, lines, balance);
+  const subscription: SubscriptionState = {
+    ...draft,
+    periods: [openPeriod(period, plan, quantity, invoiceId)],
+    nextTrueUp: nextTrueUpAfter(period, request.billingDay, request.date),
+    version: 1,
+  };
+  const granted = plan.aiCreditsPerPeriod;
+  return { kind: 'invoice', subscription, invoice: assembled.invoice, balance: { ...assembled.balance, aiCredits: assembled.balance.aiCredits + granted, version: balance.version + 1 }, aiCreditsGranted: granted };
+}
+
+function headerFor(ctx: BillingContext, subscription: SubscriptionState, kind: InvoiceKind, date: IsoDate, period: { start: IsoDate; end: IsoDate }, id: string) {
+  return {
+    id,
+    workspace: ctx.workspace.id,
+    subscription: subscription.id,
+    kind,
+    date,
+    currency: ctx.workspace.currency,
+    periodStart: period.start,
+    periodEnd: period.end,
+  };
+}
+
+/** What a billing run may do. */
+export interface RunOptions {
+  /** Issue renewal (R11) and true-up (R12) invoices due on or before `asOf`. */
+  invoice: boolean;
+  /** Also accrue prorations through this date (the daily accrual job: yesterday). */
+  accrueThrough?: IsoDate;
+}
+
+/** The next date an invoicing run has work for this subscription, or null when it has ended. */
+export function nextDueDate(subscription: SubscriptionState): IsoDate | null {
+  if (subscription.status === 'ended') return null;
+  const anchor = nextAnchorOf(subscription);
+  return subscription.nextTrueUp && subscription.nextTrueUp < anchor ? subscription.nextTrueUp : anchor;
+}
+
+/**
+ * Everything due for one subscription up to the billing date `asOf` (R11, R12, R14), as
+ * ordered steps: before each invoice the prorations through the day before are accrued;
+ * missed anchors are caught up in date order. Pure: the same inputs give the same steps,
+ * so a re-run, a concurrent run or a dry run all see the same invoices.
+ */
+export function planBillingRun(
+  ctx: BillingContext,
+  start: SubscriptionState,
+  unbilled: readonly Proration[],
+  startBalance: Balance,
+  asOf: IsoDate,
+  options: RunOptions,
+): BillingStep[] {
+  const steps: BillingStep[] = [];
+  let subscription = start;
+  let balance = startBalance;
+  let pending = [...unbilled];
+  const version = () => subscription.version + 1;
+
+  const accrueTo = (through: IsoDate) => {
+    const result = accrueProrations(ctx, subscription, through);
+    if (result.subscription === subscription) return;
+    subscription = { ...result.subscription, version: version() };
+    pending = [...pending, ...result.prorations];
+    steps.push({ kind: 'accrual', subscription, prorations: result.prorations });
+  };
+
+  while (options.invoice) {
+    const due = nextDueDate(subscription);
+    if (!due || due > asOf) break;
+    accrueTo(addDays(due, -1));
+    const anchor = nextAnchorOf(subscription);
+    const current = currentPeriodOf(subscription);
+    const lines = prorationLines(pending);
+    let kind: InvoiceKind;
+    let next: SubscriptionState;
+    let period: { start: IsoDate; end: IsoDate };
+    let granted = 0;
+    if (due < anchor) {
+      kind = 'true-up';
+      period = { start: due, end: current.end };
+      next = { ...subscription, nextTrueUp: nextTrueUpAfter(current, subscription.billingDay, due) };
+    } else if (subscription.endsAfter && subscription.endsAfter < anchor) {
+      kind = 'renewal';
+      period = { start: anchor, end: anchor };
+      next = { ...subscription, status: 'ended', nextTrueUp: null };
+    } else {
+      kind = 'renewal';
+      const plan = findPlan(ctx.catalog, subscription.planId);
+      const full = fullPeriodFrom(anchor, subscription.billingDay, plan.interval);
+      const quantity = paidQuantityOn(ctx, subscription, plan, addDays(anchor, -1));
+      lines.push(seatsLine(plan, quantity, full, ctx));
+      if (subscription.addonId) lines.push(addonLine(findAddon(ctx, subscription.addonId), plan, full, ctx));
+      period = full;
+      granted = plan.aiCreditsPerPeriod;
+      next = {
+        ...subscription,
+        periods: [...subscription.periods, openPeriod(full, plan, quantity, invoiceIdFor(ctx.workspace.id, kind, due))],
+        nextTrueUp: nextTrueUpAfter(full, subscription.billingDay, due),
+      };
+    }
+    next = { ...next, version: version(), billedProrationSeq: billedThrough(pending, subscription.billedProrationSeq) };
+    subscription = next;
+    if (lines.length === 0) {
+      steps.push({ kind: 'advance', subscription });
+      continue;
+    }
+    const assembled = assembleInvoice(headerFor(ctx, subscription, kind, due, period, invoiceIdFor(ctx.workspace.id, kind, due)), lines, balance);
+    balance = { ...assembled.balance, aiCredits: assembled.balance.aiCredits + granted, version: balance.version + 1 };
+    pending = [];
+    steps.push({ kind: 'invoice', subscription, invoice: assembled.invoice, balance, aiCreditsGranted: granted });
+  }
+
+  if (options.accrueThrough && subscription.status !== 'ended') accrueTo(options.accrueThrough);
+  return steps;
+}

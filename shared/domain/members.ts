@@ -1,0 +1,110 @@
+import type { IsoDate } from './calendar';
+
+/** The member event types of the scenario format (R7). */
+export const MEMBER_EVENT_TYPES = [
+  'member.invited',
+  'member.joined',
+  'member.role_changed',
+  'member.deactivated',
+  'member.reactivated',
+  'member.removed',
+] as const;
+
+/** One of the member event types. */
+export type MemberEventType = (typeof MEMBER_EVENT_TYPES)[number];
+
+/**
+ * A membership change, effective-dated: `at` is when it happened, `date` its billing date,
+ * `seq` the order it was received in (breaks ties between events at the same instant).
+ */
+export interface MemberEvent {
+  type: MemberEventType;
+  member: string;
+  role?: string;
+  at: string;
+  date: IsoDate;
+  seq: number;
+}
+
+type Status = 'invited' | 'active' | 'deactivated' | 'removed';
+
+interface MemberState {
+  status: Status;
+  role: string;
+}
+
+/** Orders events by when they happened, then by arrival, so late delivery changes nothing. */
+export function sortMemberEvents(events: readonly MemberEvent[]): MemberEvent[] {
+  return [...events].sort((a, b) => compareInstants(a.at, b.at) || a.seq - b.seq);
+}
+
+function compareInstants(a: string, b: string): number {
+  return Date.parse(a) - Date.parse(b);
+}
+
+function applyEvent(members: Map<string, MemberState>, event: MemberEvent): void {
+  const current = members.get(event.member);
+  switch (event.type) {
+    case 'member.invited':
+      if (!current || current.status === 'removed') members.set(event.member, { status: 'invited', role: event.role ?? 'member' });
+      else if (current.status === 'invited') current.role = event.role ?? current.role;
+      return;
+    case 'member.joined':
+      members.set(event.member, { status: 'active', role: event.role ?? current?.role ?? 'member' });
+      return;
+    case 'member.role_changed':
+      if (current) current.role = event.role ?? current.role;
+      else members.set(event.member, { status: 'active', role: event.role ?? 'member' });
+      return;
+    case 'member.deactivated':
+      if (current && current.status === 'active') current.status = 'deactivated';
+      return;
+    case 'member.reactivated':
+      if (current && current.status === 'deactivated') current.status = 'active';
+      return;
+    case 'member.removed':
+      if (current) current.status = 'removed';
+      return;
+  }
+}
+
+function countBillable(members: Map<string, MemberState>, billableRoles: readonly string[]): number {
+  let count = 0;
+  for (const state of members.values()) if (state.status === 'active' && billableRoles.includes(state.role)) count += 1;
+  return count;
+}
+
+/** Billable members (R7) after every event at or before `instant`. */
+export function billableCountAt(events: readonly MemberEvent[], instant: string, billableRoles: readonly string[]): number {
+  const members = new Map<string, MemberState>();
+  const cutoff = Date.parse(instant);
+  for (const event of sortMemberEvents(events)) if (Date.parse(event.at) <= cutoff) applyEvent(members, event);
+  return countBillable(members, billableRoles);
+}
+
+/** The role a member holds at `instant`, if they are an active member then. */
+export function activeRoleAt(events: readonly MemberEvent[], member: string, instant: string): string | undefined {
+  const members = new Map<string, MemberState>();
+  const cutoff = Date.parse(instant);
+  for (const event of sortMemberEvents(events)) {
+    if (event.member === member && Date.parse(event.at) <= cutoff) applyEvent(members, event);
+  }
+  const state = members.get(member);
+  return state?.status === 'active' ? state.role : undefined;
+}
+
+/**
+ * End-of-day billable counts (R4) for every date in `dates` (ascending): the count after all
+ * events whose billing date is on or before that date. One pass over the history.
+ */
+export function endOfDayCounts(events: readonly MemberEvent[], dates: readonly IsoDate[], billableRoles: readonly string[]): Map<IsoDate, number> {
+  const sorted = sortMemberEvents(events);
+  const members = new Map<string, MemberState>();
+  const counts = new Map<IsoDate, number>();
+  let next = 0;
+  for (const date of dates) {
+    while (next < sorted.length && sorted[next].date <= date) applyEvent(members, sorted[next++]);
+    counts.set(date, countBillable(members, billableRoles));
+  }
+  return counts;
+}

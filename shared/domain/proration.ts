@@ -1,0 +1,161 @@
+import { addDays, eachDate, formatDay, maxDate, minDate, remainingFraction, type IsoDate } from './calendar';
+import { billableRolesOf, type Catalog, type Plan, type Workspace } from './catalog';
+import { NotFoundError } from './errors';
+import { billableCountAt, endOfDayCounts, type MemberEvent } from './members';
+import { Money, prorate } from './money';
+import { currentPeriodOf, type PeriodRecord, type SubscriptionState } from './subscription';
+
+/** What the pure core reads besides the subscription: the workspace, catalog and members. */
+export interface BillingContext {
+  workspace: Workspace;
+  catalog: Catalog;
+  members: readonly MemberEvent[];
+}
+
+/** An unbilled (or billed) proration (R9): a dated change of paid quantity, priced over the rest of its period. */
+export interface Proration {
+  id: string;
+  workspace: string;
+  subscription: string;
+  seq: number;
+  date: IsoDate;
+  delta: number;
+  fromQuantity: number;
+  toQuantity: number;
+  planId: string;
+  unitPrice: string;
+  periodStart: IsoDate;
+  periodEnd: IsoDate;
+  days: number;
+  of: number;
+  unitAmount: string;
+  amount: string;
+  adjustment: boolean;
+  description: string;
+}
+
+/** Looks a plan up in the catalog. */
+export function findPlan(catalog: Catalog, planId: string): Plan {
+  const plan = catalog.plans.find((candidate) => candidate.id === planId);
+  if (!plan) throw new NotFoundError(`plan ${planId}`);
+  return plan;
+}
+
+/** Seats a fixed-seat subscription owns at the end of `date` (R8). */
+export function ownedSeatsOn(subscription: SubscriptionState, date: IsoDate): number {
+  const bought = subscription.seatPurchases.filter((purchase) => purchase.date <= date).reduce((sum, p) => sum + p.seats, 0);
+  return (subscription.initialSeats ?? 0) + bought;
+}
+
+/** Paid quantity (R8) from a billable count: the minimum applies to flexible plans. */
+export function paidQuantityFor(plan: Plan, billableCount: number, ownedSeats: number): number {
+  return plan.seatMode === 'fixed' ? ownedSeats : Math.max(plan.minimumSeats, billableCount);
+}
+
+/** Paid quantity at an instant (the first invoice's quantity, R10). */
+export function paidQuantityAt(ctx: BillingContext, subscription: SubscriptionState, plan: Plan, instant: string, date: IsoDate): number {
+  const count = billableCountAt(ctx.members, instant, billableRolesOf(plan));
+  return paidQuantityFor(plan, count, ownedSeatsOn(subscription, date));
+}
+
+/** Paid quantities at the end of each date (R4, R8). */
+export function paidQuantitiesOn(ctx: BillingContext, subscription: SubscriptionState, plan: Plan, dates: readonly IsoDate[]): Map<IsoDate, number> {
+  const counts = endOfDayCounts(ctx.members, dates, billableRolesOf(plan));
+  const paid = new Map<IsoDate, number>();
+  for (const date of dates) paid.set(date, paidQuantityFor(plan, counts.get(date) ?? 0, ownedSeatsOn(subscription, date)));
+  return paid;
+}
+
+/** The paid quantity at the end of one date. */
+export function paidQuantityOn(ctx: BillingContext, subscription: SubscriptionState, plan: Plan, date: IsoDate): number {
+  return paidQuantitiesOn(ctx, subscription, plan, [date]).get(date) ?? 0;
+}
+
+/** What accrual produced: the subscription after it and the new prorations. */
+export interface AccrualResult {
+  subscription: SubscriptionState;
+  prorations: Proration[];
+}
+
+function chargedOn(period: PeriodRecord, date: IsoDate): number {
+  return period.changes.filter((change) => change.date <= date).reduce((sum, change) => sum + change.delta, period.baseQuantity);
+}
+
+function seatsLabel(count: number): string {
+  return `${count} seat${count === 1 ? '' : 's'}`;
+}
+
+/**
+ * Accrues unbilled prorations (R9) through `through` (never past the invoiced period): for
+ * each date, the quantity that should be paid (end-of-day, R4; under `seatDecrease: none`
+ * the period's high-water mark) is compared with what has been charged for that date, and
+ * any difference becomes one dated proration over the rest of its period. Late events are
+ * handled by recomputing from `recomputeFrom`: their adjustments are dated to their own day.
+ */
+export function accrueProrations(ctx: BillingContext, subscription: SubscriptionState, through: IsoDate): AccrualResult {
+  const current = currentPeriodOf(subscription);
+  const firstUnaccrued = addDays(subscription.accruedThrough, 1);
+  const from = maxDate(subscription.startDate, subscription.recomputeFrom ? minDate(subscription.recomputeFrom, firstUnaccrued) : firstUnaccrued);
+  const end = minDate(maxDate(through, subscription.accruedThrough), current.end);
+  if (from > end) return { subscription, prorations: [] };
+
+  const periods = subscription.periods.map((period) => ({ ...period, changes: [...period.changes] }));
+  const touched = periods.filter((period) => period.end >= from && period.start <= end);
+  const prorations: Proration[] = [];
+  let seq = subscription.nextProrationSeq;
+  const decreaseCredits = ctx.workspace.settings.seatDecrease === 'credit';
+
+  for (const period of touched) {
+    const plan = findPlan(ctx.catalog, period.planId);
+    const dates = eachDate(period.start, minDate(period.end, end));
+    const paid = paidQuantitiesOn(ctx, subscription, plan, dates);
+    let highWater = period.baseQuantity;
+    for (const date of dates) {
+      const quantity = paid.get(date) ?? 0;
+      highWater = Math.max(highWater, quantity);
+      if (date < from) continue;
+      const target = decreaseCredits ? quantity : highWater;
+      const charged = chargedOn(period, date);
+      if (target === charged) continue;
+      const delta = target - charged;
+      const fraction = remainingFraction(date, period);
+      const price = Money.of(period.unitPrice, ctx.workspace.currency);
+      const { unitAmount, amount } = prorate(price, delta, fraction, ctx.workspace.settings.rounding);
+      const sameDay = period.changes.filter((change) => change.date === date).length;
+      const adjustment = date <= subscription.accruedThrough;
+      const verb = delta > 0 ? 'added' : 'removed';
+      prorations.push({
+        id: `${subscription.id}_${date}_${sameDay}`,
+        workspace: subscription.workspace,
+        subscription: subscription.id,
+        seq: seq++,
+        date,
+        delta,
+        fromQuantity: charged,
+        toQuantity: target,
+        planId: plan.id,
+        unitPrice: price.toString(),
+        periodStart: date,
+        periodEnd: period.end,
+        days: fraction.days,
+        of: fraction.of,
+        unitAmount: unitAmount.toString(),
+        amount: amount.toString(),
+        adjustment,
+        description: `${adjustment ? 'Adjustment: ' : ''}${seatsLabel(Math.abs(delta))} ${verb} on ${formatDay(date)}, ${fraction.days} of ${fraction.of} days × ${price.format()}`,
+      });
+      period.changes.push({ date, delta });
+    }
+  }
+
+  return {
+    subscription: {
+      ...subscription,
+      periods,
+      accruedThrough: maxDate(subscription.accruedThrough, end),
+      recomputeFrom: subscription.recomputeFrom && subscription.recomputeFrom <= end ? null : subscription.recomputeFrom,
+      nextProrationSeq: seq,
+    },
+    prorations,
+  };
+}

@@ -1,0 +1,87 @@
+import { addDays, toBillingDate, type IsoDate } from '../domain/calendar';
+import type { Catalog } from '../domain/catalog';
+import { planBillingRun, type BillingStep } from '../domain/engine';
+import type { Invoice } from '../domain/invoice';
+import type { Proration } from '../domain/proration';
+import type { JobInvocation } from '../contracts/events';
+import { loadCatalog, loadContext } from './context';
+import { withConflictRetry, type Dependencies } from './dependencies';
+
+/** The scheduled billing jobs. */
+export type JobName = 'invoicing' | 'accrual';
+
+/** What a job run did (or, dry, would do), per workspace. */
+export interface JobReport {
+  job: JobName;
+  dryRun: boolean;
+  workspaces: Array<{ workspace: string; asOf: IsoDate; invoices: Invoice[]; prorations: Proration[] }>;
+}
+
+/**
+ * The billing date a run stands for in a zone: a schedule's scheduled time (never the wall
+ * clock) as a date there, or an on-demand `asOf` date as given.
+ */
+function billingDateFor(invocation: JobInvocation, timezone: string): IsoDate {
+  if ('scheduledTime' in invocation) return toBillingDate(invocation.scheduledTime, timezone);
+  return /^\d{4}-\d{2}-\d{2}$/.test(invocation.asOf) ? invocation.asOf : toBillingDate(invocation.asOf, timezone);
+}
+
+/** The latest instant whose date could be `asOf` somewhere (UTC−12 … UTC+14), for the due query. */
+function queryInstantFor(invocation: JobInvocation): string {
+  if ('scheduledTime' in invocation) return invocation.scheduledTime;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(invocation.asOf)) return invocation.asOf;
+  return `${addDays(invocation.asOf, 1)}T12:00:00Z`;
+}
+
+/**
+ * Runs a billing job over every workspace due at its time (or one workspace on demand):
+ * invoicing issues the renewals (R11) and true-ups (R12) due on or before each workspace's
+ * billing date, accrual records yesterday's seat changes (R9). Each workspace is planned by
+ * the pure core and written step by step under version conditions, so a second or
+ * concurrent run finds the work done; a dry run writes nothing.
+ */
+export async function runBillingJob(deps: Dependencies, job: JobName, invocation: JobInvocation): Promise<JobReport> {
+  const dryRun = 'dryRun' in invocation ? invocation.dryRun : false;
+  const issuedAt = 'scheduledTime' in invocation ? invocation.scheduledTime : queryInstantFor(invocation);
+  const catalog = await loadCatalog(deps.store);
+  const due = 'workspace' in invocation && invocation.workspace
+    ? [{ workspace: invocation.workspace, sortKey: '' }]
+    : await deps.store.findDue(job === 'invoicing' ? 'DUE' : 'ACCRUE', queryInstantFor(invocation));
+  const report: JobReport = { job, dryRun, workspaces: [] };
+  for (const entry of due) {
+    const outcome = await withConflictRetry(() => runForWorkspace(deps, job, invocation, catalog, entry.workspace, dryRun, issuedAt));
+    if (!outcome) continue;
+    if (job === 'accrual' && !dryRun && entry.sortKey) await deps.store.clearAccrualMarker(entry.workspace, entry.sortKey);
+    report.workspaces.push(outcome);
+  }
+  return report;
+}
+
+async function runForWorkspace(
+  deps: Dependencies,
+  job: JobName,
+  invocation: JobInvocation,
+  catalog: Catalog,
+  workspaceId: string,
+  dryRun: boolean,
+  issuedAt: string,
+): Promise<JobReport['workspaces'][number] | undefined> {
+  const workspace = await deps.store.getWorkspace(workspaceId);
+  if (!workspace) return undefined;
+  const subscription = await deps.store.getActiveSubscription(workspaceId);
+  const asOf = billingDateFor(invocation, workspace.timezone);
+  if (!subscription) return { workspace: workspaceId, asOf, invoices: [], prorations: [] };
+  const [ctx, unbilled, balance] = await Promise.all([
+    loadContext(deps.store, workspace, catalog),
+    deps.store.listUnbilledProrations(subscription),
+    deps.store.getBalance(workspaceId, workspace.currency),
+  ]);
+  const steps: BillingStep[] = planBillingRun(ctx, subscription, unbilled, balance, asOf, job === 'invoicing' ? { invoice: true } : { invoice: false, accrueThrough: addDays(asOf, -1) });
+  if (!dryRun) await deps.store.applySteps(workspace, steps, issuedAt);
+  return {
+    workspace: workspaceId,
+    asOf,
+    invoices: steps.flatMap((step) => (step.kind === 'invoice' ? [step.invoice] : [])),
+    prorations: steps.flatMap((step) => (step.kind === 'accrual' ? step.prorations : [])),
+  };
+}

@@ -1,0 +1,124 @@
+import { addDays, minDate, toBillingDate } from '../domain/calendar';
+import { billableRolesOf, type Workspace } from '../domain/catalog';
+import { startSubscription, planBillingRun } from '../domain/engine';
+import { BillingError, RejectionError } from '../domain/errors';
+import { billableCountAt, MEMBER_EVENT_TYPES, type MemberEventType } from '../domain/members';
+import { findPlan, ownedSeatsOn } from '../domain/proration';
+import { currentPeriodOf } from '../domain/subscription';
+import type { AppEvent, EventDetail } from '../contracts/events';
+import { loadCatalog, loadContext } from './context';
+import { withConflictRetry, type Dependencies } from './dependencies';
+
+/** What became of one ingested event. */
+export type IngestOutcome =
+  | { status: 'stored' }
+  | { status: 'duplicate' }
+  | { status: 'rejected'; reason: string; message: string };
+
+function isMemberEvent(type: string): type is MemberEventType {
+  return (MEMBER_EVENT_TYPES as readonly string[]).includes(type);
+}
+
+/**
+ * Ingests one validated app event: stores member history effective-dated (R4, R7), starts
+ * subscriptions with their first invoice (R10), schedules cancellations. Anything the
+ * engine does not handle is kept as a rejection record with a reason, never dropped.
+ */
+export async function ingestEvent(deps: Dependencies, event: AppEvent): Promise<IngestOutcome> {
+  const workspace = await deps.store.getWorkspace(event.workspace);
+  try {
+    if (!workspace) throw new RejectionError('unknown-workspace', `workspace ${event.workspace} is not configured`);
+    if (isMemberEvent(event.type)) return await ingestMemberEvent(deps, workspace, event, event.type);
+    switch (event.type) {
+      case 'subscription.started':
+        return await startFromEvent(deps, workspace, event, event.detail as EventDetail<'subscription.started'>);
+      case 'subscription.canceled':
+        return await cancelFromEvent(deps, workspace, event, event.detail as EventDetail<'subscription.canceled'>);
+      case 'payment_method.updated':
+        await deps.store.updateWorkspace(workspace.id, { paymentMethod: (event.detail as EventDetail<'payment_method.updated'>).present });
+        return { status: 'stored' };
+      default:
+        throw new RejectionError('unsupported', `${event.type} is not handled by this version of the engine`);
+    }
+  } catch (error) {
+    if (!(error instanceof RejectionError)) throw error;
+    await deps.store.recordRejection({ at: event.at, workspace: event.workspace, type: event.type, reason: error.reason, message: error.message, eventId: event.id, payload: event.detail });
+    await deps.store.enqueueEvent(`rejection_${event.id}`, 'Change Rejected', { workspace: event.workspace, type: event.type, reason: error.reason, message: error.message, at: event.at }, event.at);
+    return { status: 'rejected', reason: error.reason, message: error.message };
+  }
+}
+
+async function ingestMemberEvent(deps: Dependencies, workspace: Workspace, event: AppEvent, type: MemberEventType): Promise<IngestOutcome> {
+  const detail = event.detail as { member: string; role?: string };
+  const date = toBillingDate(event.at, workspace.timezone);
+  const stored = await deps.store.appendMemberEvent(workspace.id, event.id, { type, member: detail.member, role: detail.role, at: event.at, date });
+  if (!stored) return { status: 'duplicate' };
+  await withConflictRetry(async () => {
+    const subscription = await deps.store.getActiveSubscription(workspace.id);
+    if (!subscription) return;
+    // A late event (its day already accrued) makes the next accrual recompute from its day.
+    if (date <= subscription.accruedThrough) {
+      const recomputeFrom = subscription.recomputeFrom ? minDate(subscription.recomputeFrom, date) : date;
+      await deps.store.putSubscription(workspace, { ...subscription, recomputeFrom, version: subscription.version + 1 });
+    }
+    await deps.store.markAccrualDue(workspace, date, addDays(date, 1));
+    await warnIfOverSeats(deps, workspace, event, subscription.planId, subscription);
+  });
+  return { status: 'stored' };
+}
+
+/** Fixed-seat plans (R8): a count above the seats bought raises a warning, never a charge. */
+async function warnIfOverSeats(deps: Dependencies, workspace: Workspace, event: AppEvent, planId: string, subscription: Parameters<typeof ownedSeatsOn>[0]): Promise<void> {
+  const catalog = await loadCatalog(deps.store);
+  const plan = findPlan(catalog, planId);
+  if (plan.seatMode !== 'fixed') return;
+  const members = await deps.store.listMemberEvents(workspace.id);
+  const count = billableCountAt(members, event.at, billableRolesOf(plan));
+  const seats = ownedSeatsOn(subscription, toBillingDate(event.at, workspace.timezone));
+  if (count <= seats) return;
+  await deps.store.enqueueEvent(`seat-limit_${event.id}`, 'Seat Limit Exceeded', { workspace: workspace.id, at: event.at, billableMembers: count, seats }, event.at);
+}
+
+async function startFromEvent(deps: Dependencies, workspace: Workspace, event: AppEvent, detail: EventDetail<'subscription.started'>): Promise<IngestOutcome> {
+  const existing = await deps.store.getActiveSubscription(workspace.id);
+  if (existing) throw new RejectionError('already-subscribed', `workspace ${workspace.id} already has subscription ${existing.id}`);
+  const catalog = await loadCatalog(deps.store);
+  if (!catalog.plans.some((plan) => plan.id === detail.plan)) throw new RejectionError('unknown-plan', `plan ${detail.plan} is not in the catalog`);
+  if (detail.addon && !catalog.addons.some((addon) => addon.id === detail.addon)) throw new RejectionError('unknown-addon', `add-on ${detail.addon} is not in the catalog`);
+  const date = toBillingDate(event.at, workspace.timezone);
+  const [ctx, balance] = await Promise.all([loadContext(deps.store, workspace, catalog), deps.store.getBalance(workspace.id, workspace.currency)]);
+  const step = startSubscription(
+    ctx,
+    { subscriptionId: `sub_${workspace.id}_${date}`, planId: detail.plan, at: event.at, date, billingDay: detail.billingDay ?? workspace.billingDay, seats: detail.seats ?? null, addonId: detail.addon ?? null },
+    balance,
+  );
+  try {
+    await deps.store.applySteps(workspace, [step], event.at);
+  } catch (error) {
+    if (error instanceof BillingError && error.code === 'conflict') return { status: 'duplicate' };
+    throw error;
+  }
+  return { status: 'stored' };
+}
+
+/**
+ * Cancels a subscription (R11 then stops): no renewal at the next anchor date; that date's
+ * invoice still bills the period's unbilled prorations. `atPeriodEnd: false` ends service
+ * today: no credit for the unused time (credits are not refunds, R13), no renewal.
+ */
+async function cancelFromEvent(deps: Dependencies, workspace: Workspace, event: AppEvent, detail: EventDetail<'subscription.canceled'>): Promise<IngestOutcome> {
+  return withConflictRetry(async () => {
+    const subscription = await deps.store.getActiveSubscription(workspace.id);
+    if (!subscription) throw new RejectionError('no-subscription', `workspace ${workspace.id} has no active subscription`);
+    const date = toBillingDate(event.at, workspace.timezone);
+    // Catch up first, so "the current period" is the one containing the cancellation date.
+    const catalog = await loadCatalog(deps.store);
+    const [ctx, unbilled, balance] = await Promise.all([loadContext(deps.store, workspace, catalog), deps.store.listUnbilledProrations(subscription), deps.store.getBalance(workspace.id, workspace.currency)]);
+    const steps = planBillingRun(ctx, subscription, unbilled, balance, date, { invoice: true });
+    await deps.store.applySteps(workspace, steps, event.at);
+    const current = steps.length ? steps[steps.length - 1].subscription : subscription;
+    const endsAfter = detail.atPeriodEnd ? currentPeriodOf(current).end : addDays(date, -1);
+    await deps.store.putSubscription(workspace, { ...current, endsAfter, version: current.version + 1 });
+    return { status: 'stored' } as const;
+  });
+}

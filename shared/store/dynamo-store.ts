@@ -1,0 +1,403 @@
+import { DynamoDBClient, TransactionCanceledException, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { startOfDateInstant, type IsoDate } from '../domain/calendar';
+import type { Catalog, Workspace } from '../domain/catalog';
+import { ConflictError } from '../domain/errors';
+import { nextDueDate, type BillingStep } from '../domain/engine';
+import type { Balance, Invoice } from '../domain/invoice';
+import type { MemberEvent } from '../domain/members';
+import { Money } from '../domain/money';
+import type { Proration } from '../domain/proration';
+import type { SubscriptionState } from '../domain/subscription';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { keys, shardOf } from './keys';
+
+/** A rejected event or change, kept so nothing is lost (scenario format `rejections`). */
+export interface Rejection {
+  at: string;
+  workspace: string;
+  type: string;
+  reason: string;
+  message: string;
+  eventId: string;
+  payload?: unknown;
+}
+
+/** An event waiting in the outbox to be published on EventBridge. */
+export interface OutboxEntry {
+  pk: string;
+  sk: string;
+  id: string;
+  detailType: string;
+  detail: Record<string, unknown>;
+}
+
+/** Store settings. */
+export interface StoreOptions {
+  tableName: string;
+  /** Write shards of the due indexes. */
+  dueShards?: number;
+  outboxShards?: number;
+}
+
+/** The default number of due-index shards: enough to spread a million renewals on the 1st. */
+export const DEFAULT_DUE_SHARDS = 16;
+
+const MAX_TRANSACTION_ITEMS = 100;
+
+/** Builds a DynamoDB document client (the only place the SDK client is configured). */
+export function createDocumentClient(config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient(config), { marshallOptions: { removeUndefinedValues: true } });
+}
+
+/** True when a DynamoDB error means a condition (or a transaction's condition) failed. */
+export function isConditionFailure(error: unknown): boolean {
+  if (error instanceof ConditionalCheckFailedException) return true;
+  if (error instanceof TransactionCanceledException) {
+    return (error.CancellationReasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed' || reason.Code === 'TransactionConflict');
+  }
+  return false;
+}
+
+interface StoredBalance {
+  billingCredit: string;
+  aiCredits: number;
+  version: number;
+}
+
+/**
+ * All persistence of the engine: the only module that talks to DynamoDB. Writes that
+ * must not happen twice are conditional; an invoice and its subscription's state commit in
+ * one transaction, so one invoice can never be written twice (R14).
+ */
+export class BillingStore {
+  readonly tableName: string;
+  readonly dueShards: number;
+  readonly outboxShards: number;
+
+  constructor(private readonly doc: DynamoDBDocumentClient, options: StoreOptions) {
+    this.tableName = options.tableName;
+    this.dueShards = options.dueShards ?? DEFAULT_DUE_SHARDS;
+    this.outboxShards = options.outboxShards ?? 4;
+  }
+
+  async putCatalog(catalog: Catalog): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...keys.catalog(), catalog } }));
+  }
+
+  async getCatalog(): Promise<Catalog | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.catalog() }));
+    return out.Item?.catalog as Catalog | undefined;
+  }
+
+  async putWorkspace(workspace: Workspace): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...keys.workspace(workspace.id), workspace } }));
+  }
+
+  async getWorkspace(id: string): Promise<Workspace | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.workspace(id) }));
+    return out.Item?.workspace as Workspace | undefined;
+  }
+
+  /** Sets one field of a workspace profile (payment method, usage) without rewriting the rest. */
+  async updateWorkspace(id: string, patch: Partial<Workspace>): Promise<void> {
+    const current = await this.getWorkspace(id);
+    if (!current) return;
+    await this.putWorkspace({ ...current, ...patch });
+  }
+
+  /**
+   * Stores a member event once (keyed by the delivering event's id): a redelivery is a no-op
+   * and returns false. The arrival sequence breaks ties between events at the same instant.
+   */
+  async appendMemberEvent(ws: string, eventId: string, event: Omit<MemberEvent, 'seq'>): Promise<boolean> {
+    const counter = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.memberSeq(ws),
+        UpdateExpression: 'ADD #n :one',
+        ExpressionAttributeNames: { '#n': 'n' },
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    const seq = Number(counter.Attributes?.n ?? 0);
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.memberEvent(ws, eventId), event: { ...event, seq } },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async listMemberEvents(ws: string): Promise<MemberEvent[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': keys.workspace(ws).pk, ':prefix': keys.memberPrefix() },
+    });
+    return items.map((item) => item.event as MemberEvent);
+  }
+
+  /** The workspace's active subscription, if any (one at a time). */
+  async getActiveSubscription(ws: string): Promise<SubscriptionState | undefined> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': keys.workspace(ws).pk, ':prefix': keys.subscriptionPrefix() },
+    });
+    return items.map((item) => item.state as SubscriptionState).find((state) => state.status === 'active');
+  }
+
+  async listUnbilledProrations(subscription: SubscriptionState): Promise<Proration[]> {
+    const { pk, sk } = keys.proration(subscription.workspace, subscription.id, subscription.billedProrationSeq);
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': pk, ':from': sk, ':to': `${keys.prorationPrefix(subscription.id)}~` },
+    });
+    return items.map((item) => item.proration as Proration);
+  }
+
+  async getBalance(ws: string, currency: string): Promise<Balance> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.balance(ws) }));
+    const stored = out.Item?.balance as StoredBalance | undefined;
+    if (!stored) return { billingCredit: Money.zero(currency), aiCredits: 0, version: 0 };
+    return { billingCredit: Money.of(stored.billingCredit, currency), aiCredits: stored.aiCredits, version: stored.version };
+  }
+
+  async listInvoices(ws: string): Promise<Invoice[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': keys.workspace(ws).pk, ':prefix': keys.invoicePrefix() },
+    });
+    return items.map((item) => item.invoice as Invoice);
+  }
+
+  async recordRejection(rejection: Rejection): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...keys.rejection(rejection.workspace, rejection.at, rejection.eventId), rejection },
+      }),
+    );
+  }
+
+  async listRejections(ws: string): Promise<Rejection[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': keys.workspace(ws).pk, ':prefix': keys.rejectionPrefix() },
+    });
+    return items.map((item) => item.rejection as Rejection);
+  }
+
+  /**
+   * Marks a workspace as needing accrual once the day `date` has ended in its zone. The
+   * marker keeps the earliest due instant, so several events in a day are one entry.
+   */
+  async markAccrualDue(workspace: Workspace, date: IsoDate, nextDay: IsoDate): Promise<void> {
+    const dueInstant = startOfDateInstant(nextDay, workspace.timezone);
+    const index = keys.dueIndex('ACCRUE', workspace.id, dueInstant, this.dueShards);
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.accrualMarker(workspace.id), ...index, date },
+          ConditionExpression: 'attribute_not_exists(pk) OR gsi1sk > :sk',
+          ExpressionAttributeValues: { ':sk': index.gsi1sk },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /** Removes an accrual marker unless a newer event moved it meanwhile. */
+  async clearAccrualMarker(ws: string, seenSortKey: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: keys.accrualMarker(ws),
+          ConditionExpression: 'gsi1sk = :sk',
+          ExpressionAttributeValues: { ':sk': seenSortKey },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /**
+   * Workspaces whose index entry is due at or before `instant`, across every shard: the
+   * renewal/true-up index (`DUE`) or the accrual markers (`ACCRUE`). Reads only what is due.
+   */
+  async findDue(kind: 'DUE' | 'ACCRUE', instant: string): Promise<Array<{ workspace: string; sortKey: string }>> {
+    const shards = Array.from({ length: this.dueShards }, (_, shard) => shard);
+    const results = await Promise.all(
+      shards.map((shard) =>
+        this.queryAll({
+          TableName: this.tableName,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk <= :until',
+          ExpressionAttributeValues: { ':pk': keys.duePartition(kind, shard), ':until': `${instant}#\uffff` },
+        }),
+      ),
+    );
+    return results.flat().map((item) => ({ workspace: String(item.gsi1sk).split('#').slice(1).join('#'), sortKey: String(item.gsi1sk) }));
+  }
+
+  /**
+   * Applies the pure core's steps in order, each in one transaction conditioned on the
+   * subscription's previous version. A concurrent writer makes it throw `ConflictError`;
+   * the caller reloads and re-plans, and then finds the work done.
+   */
+  async applySteps(workspace: Workspace, steps: readonly BillingStep[], issuedAt: string): Promise<void> {
+    for (const [index, step] of steps.entries()) {
+      const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+        { Put: this.subscriptionPut(workspace, step.subscription) },
+      ];
+      if (step.kind === 'accrual') {
+        for (const proration of step.prorations) {
+          items.push({
+            Put: {
+              TableName: this.tableName,
+              Item: { ...keys.proration(workspace.id, proration.subscription, proration.seq), proration },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          });
+        }
+      }
+      if (step.kind === 'invoice') {
+        items.push(
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: { ...keys.invoice(workspace.id, step.invoice.id), invoice: step.invoice, issuedAt },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          { Put: this.balancePut(workspace.id, step.balance) },
+          { Put: this.outboxPut(step.invoice.id, 'Invoice Issued', { ...step.invoice }, issuedAt, index) },
+        );
+      }
+      if (items.length > MAX_TRANSACTION_ITEMS) {
+        throw new ConflictError(`step writes ${items.length} items, more than one transaction holds; accrue more often`);
+      }
+      try {
+        await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+      } catch (error) {
+        if (isConditionFailure(error)) throw new ConflictError(`subscription ${step.subscription.id} changed concurrently`);
+        throw error;
+      }
+    }
+  }
+
+  /** Writes a subscription on its own (ingest marking a late event), conditioned on its version. */
+  async putSubscription(workspace: Workspace, subscription: SubscriptionState): Promise<void> {
+    try {
+      await this.doc.send(new PutCommand(this.subscriptionPut(workspace, subscription)));
+    } catch (error) {
+      if (isConditionFailure(error)) throw new ConflictError(`subscription ${subscription.id} changed concurrently`);
+      throw error;
+    }
+  }
+
+  /** Publishes an arbitrary engine event through the outbox (warnings, rejections). */
+  async enqueueEvent(id: string, detailType: string, detail: Record<string, unknown>, createdAt: string): Promise<void> {
+    await this.doc.send(new PutCommand({ ...this.outboxPut(id, detailType, detail, createdAt, 0), ConditionExpression: 'attribute_not_exists(pk)' })).catch((error: unknown) => {
+      if (!isConditionFailure(error)) throw error;
+    });
+  }
+
+  /** Outbox entries not yet published, oldest first (the sweeper's and the simulator's view). */
+  async listOutbox(): Promise<OutboxEntry[]> {
+    const shards = Array.from({ length: this.outboxShards }, (_, shard) => shard);
+    const results = await Promise.all(
+      shards.map((shard) =>
+        this.queryAll({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': keys.outboxPartition(shard) },
+        }),
+      ),
+    );
+    return results
+      .flat()
+      .map((item) => ({ pk: String(item.pk), sk: String(item.sk), id: String(item.id), detailType: String(item.detailType), detail: item.detail as Record<string, unknown> }))
+      .sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0));
+  }
+
+  async deleteOutbox(entry: { pk: string; sk: string }): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: entry.pk, sk: entry.sk } }));
+  }
+
+  private subscriptionPut(workspace: Workspace, subscription: SubscriptionState) {
+    const due = nextDueDate(subscription);
+    const index = due ? keys.dueIndex('DUE', workspace.id, startOfDateInstant(due, workspace.timezone), this.dueShards) : {};
+    const previous = subscription.version - 1;
+    return {
+      TableName: this.tableName,
+      Item: { ...keys.subscription(workspace.id, subscription.id), ...index, state: subscription, version: subscription.version },
+      ConditionExpression: previous === 0 ? 'attribute_not_exists(pk)' : 'version = :previous',
+      ...(previous === 0 ? {} : { ExpressionAttributeValues: { ':previous': previous } }),
+    };
+  }
+
+  private balancePut(ws: string, balance: Balance) {
+    const stored: StoredBalance = { billingCredit: balance.billingCredit.toString(), aiCredits: balance.aiCredits, version: balance.version };
+    const previous = balance.version - 1;
+    return {
+      TableName: this.tableName,
+      Item: { ...keys.balance(ws), balance: stored, version: stored.version },
+      ConditionExpression: previous === 0 ? 'attribute_not_exists(pk)' : 'version = :previous',
+      ...(previous === 0 ? {} : { ExpressionAttributeValues: { ':previous': previous } }),
+    };
+  }
+
+  private outboxPut(id: string, detailType: string, detail: Record<string, unknown>, createdAt: string, n: number) {
+    return {
+      TableName: this.tableName,
+      Item: { ...keys.outbox(shardOf(id, this.outboxShards), createdAt, n, id), id, detailType, detail },
+    };
+  }
+
+  private async queryAll(input: QueryCommandInput): Promise<Array<Record<string, unknown>>> {
+    const items: Array<Record<string, unknown>> = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+      items.push(...((out.Items ?? []) as Array<Record<string, unknown>>));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+}
+
+/** Outbox entries from DynamoDB stream records (the publisher's trigger); other records are skipped. */
+export function outboxEntriesFromStream(records: ReadonlyArray<{ eventName?: string; dynamodb?: { NewImage?: Record<string, unknown> } }>): OutboxEntry[] {
+  return records
+    .filter((record) => record.eventName === 'INSERT' && record.dynamodb?.NewImage)
+    .map((record) => unmarshall(record.dynamodb?.NewImage as Parameters<typeof unmarshall>[0]))
+    .filter((item) => String(item.pk).startsWith('OUTBOX#'))
+    .map((item) => ({ pk: String(item.pk), sk: String(item.sk), id: String(item.id), detailType: String(item.detailType), detail: item.detail as Record<string, unknown> }));
+}

@@ -1,0 +1,63 @@
+/**
+ * The one key builder for the single table. Every item's `pk`/`sk` (and the due index's
+ * `gsi1pk`/`gsi1sk`) is made here, so the layout is documented and changed in one place.
+ *
+ * | item                 | pk               | sk                               | gsi1pk             | gsi1sk              |
+ * |----------------------|------------------|----------------------------------|--------------------|---------------------|
+ * | catalog              | CATALOG          | CATALOG                          |                    |                     |
+ * | workspace profile    | WS#<ws>          | PROFILE                          |                    |                     |
+ * | member event         | WS#<ws>          | MEMBER#<eventId>                 |                    |                     |
+ * | subscription         | WS#<ws>          | SUB#<subscriptionId>             | DUE#<shard>        | <dueInstant>#<ws>   |
+ * | accrual marker       | WS#<ws>          | ACCRUE                           | ACCRUE#<shard>     | <dueInstant>#<ws>   |
+ * | proration            | WS#<ws>          | PRORATION#<sub>#<seq, 8 digits>  |                    |                     |
+ * | invoice              | WS#<ws>          | INVOICE#<invoiceId>              |                    |                     |
+ * | balance              | WS#<ws>          | BALANCE                          |                    |                     |
+ * | rejection            | WS#<ws>          | REJECTION#<at>#<eventId>         |                    |                     |
+ * | outbox entry         | OUTBOX#<shard>   | <createdAt>#<n>#<id>             |                    |                     |
+ */
+export const keys = {
+  catalog: () => ({ pk: 'CATALOG', sk: 'CATALOG' }),
+  workspace: (ws: string) => ({ pk: wsPk(ws), sk: 'PROFILE' }),
+  memberEvent: (ws: string, eventId: string) => ({ pk: wsPk(ws), sk: `MEMBER#${eventId}` }),
+  memberPrefix: () => 'MEMBER#',
+  memberSeq: (ws: string) => ({ pk: wsPk(ws), sk: 'MEMBERSEQ' }),
+  subscription: (ws: string, subscriptionId: string) => ({ pk: wsPk(ws), sk: `SUB#${subscriptionId}` }),
+  subscriptionPrefix: () => 'SUB#',
+  accrualMarker: (ws: string) => ({ pk: wsPk(ws), sk: 'ACCRUE' }),
+  proration: (ws: string, subscriptionId: string, seq: number) => ({ pk: wsPk(ws), sk: `${prorationPrefix(subscriptionId)}${String(seq).padStart(8, '0')}` }),
+  prorationPrefix,
+  invoice: (ws: string, invoiceId: string) => ({ pk: wsPk(ws), sk: `INVOICE#${invoiceId}` }),
+  invoicePrefix: () => 'INVOICE#',
+  balance: (ws: string) => ({ pk: wsPk(ws), sk: 'BALANCE' }),
+  rejection: (ws: string, at: string, eventId: string) => ({ pk: wsPk(ws), sk: `REJECTION#${at}#${eventId}` }),
+  rejectionPrefix: () => 'REJECTION#',
+  outbox: (shard: number, createdAt: string, n: number, id: string) => ({
+    pk: `OUTBOX#${shard}`,
+    sk: `${createdAt}#${String(n).padStart(4, '0')}#${id}`,
+  }),
+  outboxPartition: (shard: number) => `OUTBOX#${shard}`,
+  /** The due index: write-sharded so a million subscriptions due on the 1st spread over partitions. */
+  dueIndex: (kind: 'DUE' | 'ACCRUE', ws: string, dueInstant: string, shards: number) => ({
+    gsi1pk: `${kind}#${shardOf(ws, shards)}`,
+    gsi1sk: `${dueInstant}#${ws}`,
+  }),
+  duePartition: (kind: 'DUE' | 'ACCRUE', shard: number) => `${kind}#${shard}`,
+};
+
+function wsPk(ws: string): string {
+  return `WS#${ws}`;
+}
+
+function prorationPrefix(subscriptionId: string): string {
+  return `PRORATION#${subscriptionId}#`;
+}
+
+/** A stable shard for a workspace (FNV-1a), so its index entry always lands in the same partition. */
+export function shardOf(id: string, shards: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i += 1) {
+    hash ^= id.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % shards;
+}

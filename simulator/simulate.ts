@@ -1,0 +1,138 @@
+import type { Context } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import { DateTime } from 'luxon';
+import { createAccrualHandler } from '../functions/accrual/handler';
+import { createIngestHandler, type AppEventEnvelope } from '../functions/ingest/handler';
+import { createInvoicingHandler } from '../functions/invoicing/handler';
+import { createPublisherHandler } from '../functions/publisher/handler';
+import { addDays, startOfDateInstant, toBillingDate } from '../shared/domain/calendar';
+import { ValidationError } from '../shared/domain/errors';
+import type { Invoice } from '../shared/domain/invoice';
+import type { Dependencies, PublishedEvent } from '../shared/jobs/dependencies';
+import { withMiddlewares } from '../shared/runtime/middleware';
+import { BillingStore, createDocumentClient } from '../shared/store/dynamo-store';
+import { catalogOf, workspacesOf, type Scenario } from './scenario';
+import type { LocalDynamo } from './dynamo-local';
+
+/** The simulator's result (scenario-format.md, Output). */
+export interface SimulationResult {
+  invoices: Invoice[];
+  rejections: Array<{ at: string; workspace: string; type: string; reason: string; message: string }>;
+  balances: Record<string, { billingCredit: string; aiCredits: number }>;
+  events: PublishedEvent[];
+}
+
+/** The minute past each hour at which the deployed schedules fire (infra: `cron(5 * * * ? *)`). */
+export const SCHEDULE_MINUTE = 5;
+
+/**
+ * The instants at which the deployed hourly schedules would find work: for each workspace
+ * zone and date, the first firing at or after that date's local midnight. Firings between
+ * them find nothing due, so the test clock skips them.
+ */
+export function scheduleFirings(scenario: Scenario): string[] {
+  const zones = [...new Set(scenario.workspaces.map((workspace) => workspace.timezone))];
+  const first = scenario.events.reduce((min, event) => (event.at < min ? event.at : min), scenario.until);
+  const until = DateTime.fromISO(scenario.until, { setZone: true }).toUTC();
+  const firings = new Set<string>();
+  for (const zone of zones) {
+    for (let date = addDays(toBillingDate(first, zone), 0); date <= toBillingDate(scenario.until, zone); date = addDays(date, 1)) {
+      const midnight = DateTime.fromISO(startOfDateInstant(date, zone), { zone: 'UTC' });
+      let firing = midnight.startOf('hour').set({ minute: SCHEDULE_MINUTE });
+      if (firing < midnight) firing = firing.plus({ hours: 1 });
+      if (firing <= until) firings.add(firing.toISO({ suppressMilliseconds: true }) ?? '');
+    }
+  }
+  return [...firings].sort();
+}
+
+function lambdaContext(name: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `prorata-${name}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:prorata-${name}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/prorata-${name}`,
+    logStreamName: 'simulator',
+    getRemainingTimeInMillis: () => 900000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/**
+ * Replays a scenario through the real handlers and store against a DynamoDB endpoint under a
+ * test clock: each event is delivered at its time (`deliveredAt` when given, for late
+ * events), each schedule fires when the deployed one would, and every outbox entry is
+ * published after each invocation. Invoices are reported in the order they were published.
+ */
+export async function simulate(scenario: Scenario, dynamo: Pick<LocalDynamo, 'config' | 'createTable'>): Promise<SimulationResult> {
+  const tableName = `prorata-sim-${randomUUID()}`;
+  await dynamo.createTable(tableName);
+  const published: PublishedEvent[] = [];
+  const store = new BillingStore(createDocumentClient(dynamo.config), { tableName, dueShards: 2, outboxShards: 1 });
+  const deps: Dependencies = { store, publisher: { publish: async (events) => void published.push(...events) } };
+  await store.putCatalog(catalogOf(scenario));
+  const workspaces = workspacesOf(scenario);
+  for (const workspace of workspaces) await store.putWorkspace(workspace);
+
+  const ingest = withMiddlewares(createIngestHandler(() => deps));
+  const invoicing = withMiddlewares(createInvoicingHandler(() => deps));
+  const accrual = withMiddlewares(createAccrualHandler(() => deps));
+  const publisher = withMiddlewares(createPublisherHandler(() => deps));
+  const rejections: SimulationResult['rejections'] = [];
+  const publish = () => publisher({ sweep: true }, lambdaContext('publisher'));
+
+  type Tick = { at: string; order: number; run: () => Promise<void> };
+  const timeline: Tick[] = scenario.events.map((event, index) => ({
+    at: event.deliveredAt ?? event.at,
+    order: index,
+    run: async () => {
+      const { type, workspace, deliveredAt, ...fields } = event;
+      void deliveredAt;
+      const detail: Record<string, unknown> = { ...fields, workspace };
+      if (detail.invoice === 'latest') detail.invoice = latestInvoiceId(published, workspace) ?? 'latest';
+      const envelope: AppEventEnvelope = {
+        id: `evt-${index}`, version: '0', account: '000000000000', region: 'local', source: 'app', time: event.at, resources: [],
+        'detail-type': type, detail,
+      };
+      try {
+        const outcome = await ingest(envelope, lambdaContext('ingest'));
+        if (outcome.status === 'rejected') rejections.push({ at: event.at, workspace, type, reason: outcome.reason, message: outcome.message });
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        rejections.push({ at: event.at, workspace, type, reason: error.field === 'detail-type' ? 'unsupported' : 'invalid', message: error.message });
+      }
+      await publish();
+    },
+  }));
+  for (const firing of scheduleFirings(scenario)) {
+    timeline.push({
+      at: firing,
+      order: Number.MAX_SAFE_INTEGER,
+      run: async () => {
+        await accrual({ scheduledTime: firing }, lambdaContext('accrual'));
+        await invoicing({ scheduledTime: firing }, lambdaContext('invoicing'));
+        await publish();
+      },
+    });
+  }
+  timeline.sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || a.order - b.order);
+  for (const tick of timeline) if (Date.parse(tick.at) <= Date.parse(scenario.until)) await tick.run();
+
+  const balances: SimulationResult['balances'] = {};
+  for (const workspace of workspaces) {
+    const balance = await store.getBalance(workspace.id, workspace.currency);
+    balances[workspace.id] = { billingCredit: balance.billingCredit.toString(), aiCredits: balance.aiCredits };
+  }
+  const invoices = published.filter((event) => event.detailType === 'Invoice Issued').map((event) => event.detail as unknown as Invoice);
+  return { invoices, rejections, balances, events: published };
+}
+
+function latestInvoiceId(published: readonly PublishedEvent[], workspace: string): string | undefined {
+  const issued = published.filter((event) => event.detailType === 'Invoice Issued' && event.detail.workspace === workspace);
+  return issued.length ? String(issued[issued.length - 1].detail.id) : undefined;
+}

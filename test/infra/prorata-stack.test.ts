@@ -1,0 +1,369 @@
+/**
+ * Infrastructure intent: the synthesized `Prorata` template has the table, bus, functions, schedules
+ * and dead-letter queues the engine relies on, least-privilege grants, and passes cdk-nag's
+ * AwsSolutions pack with only deliberate, still-needed acknowledgments.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { CfnElement, Validations } from 'aws-cdk-lib';
+import type { App, PolicyViolation } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import {
+  createProrataApp,
+  ENGINE_EVENT_SOURCE,
+  INGESTED_DETAIL_TYPES,
+  JOB_SCHEDULE_EXPRESSION,
+} from '../../infra/prorata-stack';
+import type { ProrataStack } from '../../infra/prorata-stack';
+
+type Json = Record<string, unknown>;
+
+/** The context `cdk synth` uses (feature flags), so the tests see the template the CLI deploys. */
+function cdkJsonContext(): Json {
+  const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Json };
+  return cdkJson.context;
+}
+
+let app: App;
+let stack: ProrataStack;
+let template: Template;
+
+/** `{ "Fn::GetAtt": [logicalId, attr] }` of a construct's default resource. */
+function getAtt(construct: IConstruct, attribute: string): Json {
+  return { 'Fn::GetAtt': [logicalId(construct), attribute] };
+}
+
+function ref(construct: IConstruct): Json {
+  return { Ref: logicalId(construct) };
+}
+
+function logicalId(construct: IConstruct): string {
+  const resource = construct.node.defaultChild;
+  if (!(resource instanceof CfnElement)) throw new Error(`${construct.node.path} has no default CfnElement`);
+  return stack.getLogicalId(resource);
+}
+
+/** The `Fn::GetAtt` Arn of the queue inside one of the stack's `DeadLetterQueue` constructs. */
+function dlqArn(id: string): Json {
+  const dlq = stack.node.findChild(id);
+  return getAtt(dlq.node.findChild('Queue'), 'Arn');
+}
+
+function resourceProps(logical: string): Json {
+  const resource = template.toJSON().Resources[logical] as { Properties: Json } | undefined;
+  if (!resource) throw new Error(`no resource ${logical}`);
+  return resource.Properties;
+}
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+
+function allStatements(): Array<{ policy: string; statement: Statement }> {
+  const policies = template.findResources('AWS::IAM::Policy') as Record<string, { Properties: { PolicyDocument: { Statement: Statement[] } } }>;
+  return Object.entries(policies).flatMap(([policy, p]) =>
+    p.Properties.PolicyDocument.Statement.map((statement) => ({ policy, statement })),
+  );
+}
+
+function actionsOf(statement: Statement): string[] {
+  return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+}
+
+beforeAll(() => {
+  ({ app, stack } = createProrataApp({ context: cdkJsonContext() }));
+  // Synthesizes the whole app, cdk-nag plugin included: throws if any finding is unacknowledged.
+  template = Template.fromStack(stack);
+});
+
+describe('table', () => {
+  test('single-table keys, on-demand, PITR, TTL, NEW_IMAGE stream', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+        { AttributeName: 'gsi1pk', AttributeType: 'S' },
+        { AttributeName: 'gsi1sk', AttributeType: 'S' },
+      ]),
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
+      DeletionProtectionEnabled: true,
+    });
+  });
+
+  test('GSI gsi1 on gsi1pk/gsi1sk projecting ALL', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'gsi1',
+          KeySchema: [
+            { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+            { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    });
+  });
+
+  test('encrypted with a rotating customer-managed key; table and key both retained', () => {
+    const keyId = logicalId(stack.node.findChild('TableKey'));
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } },
+    });
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    template.hasResource('AWS::KMS::Key', {
+      Properties: Match.objectLike({ EnableKeyRotation: true }),
+      DeletionPolicy: 'Retain',
+    });
+  });
+});
+
+describe('functions', () => {
+  test('exactly the four billing functions, all nodejs22.x on arm64 with the shared defaults', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    expect(Object.keys(functions).sort()).toEqual(
+      [stack.ingestFunction, stack.invoicingFunction, stack.accrualFunction, stack.publisherFunction].map(logicalId).sort(),
+    );
+    for (const fn of Object.values(functions) as Array<{ Properties: Json }>) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        MemorySize: 512,
+        Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+        Environment: {
+          Variables: {
+            TABLE_NAME: ref(stack.table),
+            EVENT_BUS_NAME: ref(stack.bus),
+            POWERTOOLS_SERVICE_NAME: 'prorata',
+            NODE_OPTIONS: '--enable-source-maps',
+          },
+        },
+        LoggingConfig: { LogGroup: expect.anything() },
+      });
+    }
+  });
+
+  test('jobs get 15 minutes, event-driven handlers 30 seconds', () => {
+    expect(resourceProps(logicalId(stack.invoicingFunction)).Timeout).toBe(900);
+    expect(resourceProps(logicalId(stack.accrualFunction)).Timeout).toBe(900);
+    expect(resourceProps(logicalId(stack.ingestFunction)).Timeout).toBe(30);
+    expect(resourceProps(logicalId(stack.publisherFunction)).Timeout).toBe(30);
+  });
+
+  test('every function logs to its own log group kept for one month', () => {
+    const groups = template.findResources('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 30 } });
+    expect(Object.keys(groups)).toHaveLength(4);
+    for (const fn of [stack.ingestFunction, stack.invoicingFunction, stack.accrualFunction, stack.publisherFunction]) {
+      expect(resourceProps(logicalId(fn)).LoggingConfig).toEqual({ LogGroup: ref(fn.logGroup) });
+    }
+  });
+
+  test('ingest and the jobs park failed async invocations in their own DLQs', () => {
+    expect(resourceProps(logicalId(stack.ingestFunction)).DeadLetterConfig).toEqual({ TargetArn: dlqArn('IngestFunctionDlq') });
+    expect(resourceProps(logicalId(stack.invoicingFunction)).DeadLetterConfig).toEqual({
+      TargetArn: dlqArn('InvoicingFunctionDlq'),
+    });
+    expect(resourceProps(logicalId(stack.accrualFunction)).DeadLetterConfig).toEqual({
+      TargetArn: dlqArn('AccrualFunctionDlq'),
+    });
+  });
+});
+
+describe('event bus and ingest rule', () => {
+  test('custom bus named prorata', () => {
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: 'prorata' });
+  });
+
+  test('rule on the bus: app detail types, any source but the engine, retried, with a DLQ', () => {
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: ref(stack.bus),
+      EventPattern: {
+        source: [{ 'anything-but': [ENGINE_EVENT_SOURCE] }],
+        'detail-type': [...INGESTED_DETAIL_TYPES],
+      },
+      Targets: [
+        {
+          Id: Match.anyValue(),
+          Arn: getAtt(stack.ingestFunction, 'Arn'),
+          RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+          DeadLetterConfig: { Arn: dlqArn('IngestRuleDlq') },
+        },
+      ],
+    });
+    expect(INGESTED_DETAIL_TYPES).toHaveLength(17);
+  });
+});
+
+describe('schedules', () => {
+  const jobs = [
+    ['invoicing-hourly', (): IConstruct => stack.invoicingFunction],
+    ['accrual-hourly', (): IConstruct => stack.accrualFunction],
+  ] as const;
+
+  test.each(jobs)('%s: hourly UTC cron, no flexible window, retried, DLQ, scheduled time as input', (name, fn) => {
+    const schedules = template.findResources('AWS::Scheduler::Schedule', { Properties: { Name: name } }) as Record<
+      string,
+      { Properties: { Target: { Input: string } } }
+    >;
+    expect(Object.keys(schedules)).toHaveLength(1);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: name,
+      GroupName: 'prorata',
+      ScheduleExpression: 'cron(5 * * * ? *)',
+      ScheduleExpressionTimezone: 'Etc/UTC',
+      State: 'ENABLED',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: {
+        Arn: getAtt(fn(), 'Arn'),
+        RoleArn: Match.anyValue(),
+        RetryPolicy: { MaximumRetryAttempts: 20, MaximumEventAgeInSeconds: 86400 },
+        DeadLetterConfig: { Arn: dlqArn('SchedulerDlq') },
+        Input: Match.anyValue(),
+      },
+    });
+    const input: unknown = JSON.parse(Object.values(schedules)[0].Properties.Target.Input);
+    expect(input).toEqual({ scheduledTime: '<aws.scheduler.scheduled-time>' });
+  });
+
+  test('the exported expression is the one deployed', () => {
+    expect(JOB_SCHEDULE_EXPRESSION).toBe('cron(5 * * * ? *)');
+  });
+
+  test('scheduler roles are assumable only by Scheduler for this account and schedule group', () => {
+    const groupArn = getAtt(stack.node.findChild('ScheduleGroup'), 'Arn');
+    const roles = template.findResources('AWS::IAM::Role', {
+      Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'scheduler.amazonaws.com' } })] } },
+    });
+    expect(Object.keys(roles)).toHaveLength(2);
+    for (const role of Object.values(roles) as Array<{ Properties: { AssumeRolePolicyDocument: { Statement: Json[] } } }>) {
+      expect(role.Properties.AssumeRolePolicyDocument.Statement[0].Condition).toEqual({
+        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' }, 'aws:SourceArn': groupArn },
+      });
+    }
+  });
+});
+
+describe('outbox publisher', () => {
+  test('stream mapping: TRIM_HORIZON, batches of 25, bisect, 10 retries, partial failures, DLQ', () => {
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: ref(stack.publisherFunction),
+      EventSourceArn: getAtt(stack.table, 'StreamArn'),
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 25,
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: { OnFailure: { Destination: dlqArn('PublisherFailureDlq') } },
+    });
+  });
+
+  test('only INSERTs of OUTBOX# items invoke the publisher', () => {
+    const mapping = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))[0] as {
+      Properties: { FilterCriteria: { Filters: Array<{ Pattern: string }> } };
+    };
+    const patterns = mapping.Properties.FilterCriteria.Filters.map((f): unknown => JSON.parse(f.Pattern));
+    expect(patterns).toEqual([{ eventName: ['INSERT'], dynamodb: { Keys: { pk: { S: [{ prefix: 'OUTBOX#' }] } } } }]);
+  });
+
+  test('events:PutEvents is granted to the publisher only, on the prorata bus only', () => {
+    const putEvents = allStatements().filter(({ statement }) =>
+      actionsOf(statement).some((action) => action === 'events:PutEvents' || action.startsWith('events:*') || action === '*'),
+    );
+    expect(putEvents).toHaveLength(1);
+    const [{ policy, statement }] = putEvents;
+    expect(statement).toEqual({ Effect: 'Allow', Action: 'events:PutEvents', Resource: getAtt(stack.bus, 'Arn') });
+    const publisherRole = stack.publisherFunction.role;
+    if (!publisherRole) throw new Error('publisher has no role');
+    expect(resourceProps(policy).Roles).toEqual([ref(publisherRole)]);
+  });
+});
+
+describe('dead-letter queues', () => {
+  test('six queues, all encrypted, kept 14 days, TLS enforced by their queue policies', () => {
+    const queues = template.findResources('AWS::SQS::Queue');
+    expect(Object.keys(queues)).toHaveLength(6);
+    for (const queue of Object.values(queues) as Array<{ Properties: Json }>) {
+      expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+    }
+    for (const queueId of Object.keys(queues)) {
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: queueId }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    }
+  });
+});
+
+describe('least privilege', () => {
+  test('no statement allows every action of a service', () => {
+    const broad = allStatements().filter(({ statement }) => actionsOf(statement).some((action) => action === '*' || action.endsWith(':*')));
+    expect(broad).toEqual([]);
+  });
+});
+
+describe('outputs', () => {
+  test('table, bus and job function names are exported', () => {
+    template.hasOutput('TableName', { Value: ref(stack.table) });
+    template.hasOutput('EventBusName', { Value: ref(stack.bus) });
+    template.hasOutput('InvoicingFunctionName', { Value: ref(stack.invoicingFunction) });
+    template.hasOutput('AccrualFunctionName', { Value: ref(stack.accrualFunction) });
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  function describeViolations(violations: PolicyViolation[]): string[] {
+    return violations.flatMap((v) => v.violatingResources.map((r) => `${v.severity} ${v.ruleName} at ${r.constructPath ?? '?'}`));
+  }
+
+  test('no unacknowledged errors or warnings', () => {
+    const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(app);
+    expect(describeViolations(report.violations)).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  /**
+   * An acknowledgment for a finding that no longer fires would silently hide a future one, so each
+   * must still match a raw finding at or below the construct it is recorded on. Raw findings come
+   * from a pack whose (private) acknowledgment check is switched off.
+   */
+  test('every acknowledgment is still needed', () => {
+    const raw = new AwsSolutionsChecks(undefined, { verbose: false });
+    const internals = raw as unknown as { isAcknowledged: unknown };
+    expect(typeof internals.isAcknowledged).toBe('function');
+    internals.isAcknowledged = (): boolean => false;
+    const findings = raw.validateScope(app).violations.flatMap((v) =>
+      v.violatingResources.map((r) => ({ rule: v.ruleName, path: r.constructPath ?? '' })),
+    );
+
+    const acknowledgments = app.node.findAll().flatMap((construct) =>
+      construct.node.metadata
+        .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((entry) => Object.keys(entry.data as Record<string, string>))
+        .map((id) => ({ rule: id.replace(/^annotation::/i, ''), path: construct.node.path })),
+    );
+    expect(acknowledgments.length).toBeGreaterThan(0);
+    const unused = acknowledgments.filter(
+      (ack) => !findings.some((f) => f.rule === ack.rule && (f.path === ack.path || f.path.startsWith(`${ack.path}/`))),
+    );
+    expect(unused).toEqual([]);
+  });
+});
