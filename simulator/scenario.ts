@@ -51,6 +51,7 @@ const eventSchema = z
 /** The scenario document (scenario-format.md, Input), with defaults applied. */
 export const scenarioSchema = z.object({
   name: z.string().default('scenario'),
+  description: z.string().optional(),
   currency: z.string().refine((code) => SUPPORTED_CURRENCIES.includes(code), 'unsupported currency'),
   settings: settingsSchema,
   plans: z.array(planSchema).min(1),

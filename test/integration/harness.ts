@@ -1,0 +1,179 @@
+/**
+ * Shared helpers for the integration tests: one DynamoDB Local per test file, a fresh table
+ * per test, a BillingStore with a recording publisher, catalog/workspace fixtures and event
+ * delivery through the real ingest path.
+ */
+import type { Context } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { startLocalDynamo, type LocalDynamo } from '../../simulator/dynamo-local';
+import { BillingStore, createDocumentClient } from '../../shared/store/dynamo-store';
+import { DEFAULT_SETTINGS, type Catalog, type Plan, type Workspace } from '../../shared/domain/catalog';
+import type { Dependencies, PublishedEvent } from '../../shared/jobs/dependencies';
+import { ingestEvent, type IngestOutcome } from '../../shared/jobs/ingest';
+import { parseAppEvent } from '../../shared/contracts/events';
+import type { AppEventEnvelope } from '../../functions/ingest/handler';
+import type { Invoice } from '../../shared/domain/invoice';
+
+/** Aloware's plan: $70 per seat per month, flexible seats (billing-rules.md R6, R9). */
+export const UPRO_MONTHLY: Plan = {
+  id: 'upro-monthly',
+  name: 'uPro',
+  interval: 'month',
+  seatPrice: '70.00',
+  seatMode: 'flexible',
+  minimumSeats: 1,
+  maximumSeats: null,
+  storageGb: 100,
+  aiCreditsPerPeriod: 0,
+};
+
+/** A catalog with the uPro monthly plan only. */
+export function makeCatalog(plans: Plan[] = [UPRO_MONTHLY]): Catalog {
+  return { plans, addons: [], creditPacks: [] };
+}
+
+/** A UTC USD workspace on calendar billing with the default settings. */
+export function makeWorkspace(overrides: Partial<Workspace> = {}): Workspace {
+  return {
+    id: 'acme',
+    name: 'Acme',
+    timezone: 'UTC',
+    currency: 'USD',
+    billingDay: 1,
+    contract: 'standard',
+    paymentMethod: true,
+    settings: DEFAULT_SETTINGS,
+    ...overrides,
+  };
+}
+
+/** A test's world: one fresh table, a store on it, and what its publisher received. */
+export interface World {
+  tableName: string;
+  store: BillingStore;
+  deps: Dependencies;
+  published: PublishedEvent[];
+  /** Another store on the same table (its own client), as a concurrent Lambda would have. */
+  newStore(): BillingStore;
+  /** Dependencies around another store on the same table, publishing to the same recorder. */
+  newDeps(): Dependencies;
+  /** Every item in the table (to prove a run wrote nothing). */
+  scan(): Promise<Array<Record<string, unknown>>>;
+}
+
+/**
+ * One DynamoDB Local per test file. Call `setupDynamo()` at the top level of a test file:
+ * it registers beforeAll/afterAll and returns an accessor for fresh worlds.
+ */
+export function setupDynamo(): { world(): Promise<World> } {
+  let dynamo: LocalDynamo | undefined;
+  const clients: DynamoDBDocumentClient[] = [];
+
+  beforeAll(async () => {
+    dynamo = await startLocalDynamo();
+  }, 60000);
+
+  afterAll(async () => {
+    for (const client of clients.splice(0)) client.destroy();
+    await dynamo?.stop();
+  }, 30000);
+
+  return {
+    async world(): Promise<World> {
+      if (!dynamo) throw new Error('DynamoDB Local is not running');
+      const local = dynamo;
+      const tableName = `prorata-it-${randomUUID()}`;
+      await local.createTable(tableName);
+      const client = () => {
+        const doc = createDocumentClient(local.config);
+        clients.push(doc);
+        return doc;
+      };
+      const published: PublishedEvent[] = [];
+      const publisher = { publish: async (events: readonly PublishedEvent[]) => void published.push(...events) };
+      const newStore = () => new BillingStore(client(), { tableName });
+      const store = newStore();
+      const scanClient = client();
+      return {
+        tableName,
+        store,
+        deps: { store, publisher },
+        published,
+        newStore,
+        newDeps: () => ({ store: newStore(), publisher }),
+        async scan() {
+          const items: Array<Record<string, unknown>> = [];
+          let start: Record<string, unknown> | undefined;
+          do {
+            const out = await scanClient.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start, ConsistentRead: true }));
+            items.push(...((out.Items ?? []) as Array<Record<string, unknown>>));
+            start = out.LastEvaluatedKey;
+          } while (start);
+          return items.sort((a, b) => `${String(a.pk)}|${String(a.sk)}`.localeCompare(`${String(b.pk)}|${String(b.sk)}`));
+        },
+      };
+    },
+  };
+}
+
+/** Puts the catalog and the workspaces. */
+export async function seed(store: BillingStore, workspaces: Workspace[] = [makeWorkspace()], catalog: Catalog = makeCatalog()): Promise<void> {
+  await store.putCatalog(catalog);
+  for (const workspace of workspaces) await store.putWorkspace(workspace);
+}
+
+let eventCounter = 0;
+
+/** Delivers one app event through validation and the ingest job (as the ingest Lambda does). */
+export async function deliver(deps: Dependencies, type: string, at: string, detail: Record<string, unknown>, id = `evt-${++eventCounter}`): Promise<IngestOutcome> {
+  return ingestEvent(deps, parseAppEvent(id, type, at, { at, ...detail }));
+}
+
+/** `n` members joining `workspace` at `at` (u1 is the owner), then the subscription starting at `startAt`. */
+export async function subscribe(deps: Dependencies, workspace: string, joinAt: string, startAt: string, members = 3, plan = UPRO_MONTHLY.id): Promise<void> {
+  for (let i = 1; i <= members; i += 1) {
+    const outcome = await deliver(deps, 'member.joined', joinAt, { workspace, member: `u${i}`, role: i === 1 ? 'owner' : 'member' });
+    expect(outcome).toEqual({ status: 'stored' });
+  }
+  expect(await deliver(deps, 'subscription.started', startAt, { workspace, plan })).toEqual({ status: 'stored' });
+}
+
+/** An EventBridge envelope as the app's bus delivers it to the ingest function. */
+export function envelope(id: string, detailType: string, time: string, detail: Record<string, unknown>): AppEventEnvelope {
+  return { id, version: '0', account: '000000000000', region: 'local', source: 'app', time, resources: [], 'detail-type': detailType, detail };
+}
+
+/** A fake Lambda context. */
+export function lambdaContext(name = 'test'): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `prorata-${name}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:prorata-${name}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/prorata-${name}`,
+    logStreamName: 'integration-test',
+    getRemainingTimeInMillis: () => 900000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** The `Invoice Issued` events the publisher received, as invoices. */
+export function issued(published: readonly PublishedEvent[]): Invoice[] {
+  return published.filter((event) => event.detailType === 'Invoice Issued').map((event) => event.detail as unknown as Invoice);
+}
+
+/** A compact view of invoices for assertions: kind, date, amount due. */
+export function summary(invoices: readonly Invoice[]): Array<{ kind: string; date: string; amountDue: string }> {
+  return invoices.map((invoice) => ({ kind: invoice.kind, date: invoice.date, amountDue: invoice.amountDue }));
+}
+
+/** Invoices stored for a workspace, in date order (then issue kind), whatever the key order. */
+export async function storedInvoices(store: BillingStore, workspace: string): Promise<Invoice[]> {
+  const invoices = await store.listInvoices(workspace);
+  return [...invoices].sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+}
