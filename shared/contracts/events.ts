@@ -98,3 +98,29 @@ export function parseJobInvocation(input: unknown): JobInvocation {
   }
   return parsed.data;
 }
+
+/** The on-demand `changes` invocation (R19): `{ workspace, change, requestedBy, asOf, preview }`. */
+export const changeInvocationSchema = z
+  .object({
+    workspace: id,
+    change: z.discriminatedUnion('type', [
+      z.object({ type: z.literal('plan.change_requested'), plan: id }),
+      z.object({ type: z.literal('seats.purchased'), seats: z.number().int().positive() }),
+      z.object({ type: z.literal('storage_addon.changed'), addon: id.nullable() }),
+      z.object({ type: z.literal('ai_credit_pack.purchased'), pack: id }),
+    ]),
+    requestedBy: id,
+    asOf: instant,
+    preview: z.boolean().default(true),
+  })
+  .strict();
+
+/** A parsed change invocation. */
+export type ChangeInvocation = z.output<typeof changeInvocationSchema>;
+
+/** Validates a change invocation; throws `ValidationError` naming the field. */
+export function parseChangeInvocation(input: unknown): ChangeInvocation {
+  const parsed = changeInvocationSchema.safeParse(input);
+  if (!parsed.success) throw describeZodError(parsed.error, 'input');
+  return parsed.data;
+}

@@ -71,6 +71,10 @@ export interface Workspace {
   contract: 'standard' | 'custom';
   paymentMethod: boolean;
   settings: Settings;
+  /** Invoices whose payment failed and are not paid yet: they block self-serve changes (R15). */
+  failedInvoices?: string[];
+  /** The latest reported storage in use, for the downgrade gate (R15). */
+  storageUsedGb?: number;
 }
 
 /** The roles a plan bills for. */

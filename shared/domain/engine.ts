@@ -20,7 +20,8 @@ import { currentPeriodOf, nextAnchorOf, type PeriodRecord, type SubscriptionStat
 export type BillingStep =
   | { kind: 'accrual'; subscription: SubscriptionState; prorations: Proration[] }
   | { kind: 'invoice'; subscription: SubscriptionState; invoice: Invoice; balance: Balance; aiCreditsGranted: number }
-  | { kind: 'advance'; subscription: SubscriptionState };
+  | { kind: 'advance'; subscription: SubscriptionState }
+  | { kind: 'purchase'; subscription?: undefined; invoice: Invoice; balance: Balance };
 
 /** The request to start a subscription (R10). */
 export interface StartRequest {
@@ -33,13 +34,13 @@ export interface StartRequest {
   addonId: string | null;
 }
 
-function findAddon(ctx: BillingContext, addonId: string): Addon {
+export function findAddon(ctx: BillingContext, addonId: string): Addon {
   const addon = ctx.catalog.addons.find((candidate) => candidate.id === addonId);
   if (!addon) throw new NotFoundError(`add-on ${addonId}`);
   return addon;
 }
 
-function seatsLine(plan: Plan, quantity: number, period: BillingPeriod, ctx: BillingContext): InvoiceLine {
+export function seatsLine(plan: Plan, quantity: number, period: BillingPeriod, ctx: BillingContext): InvoiceLine {
   const fraction = remainingFraction(period.start, period);
   const price = Money.of(plan.seatPrice, ctx.workspace.currency);
   const { unitAmount, amount } = prorate(price, quantity, fraction, ctx.workspace.settings.rounding);
@@ -56,7 +57,7 @@ function seatsLine(plan: Plan, quantity: number, period: BillingPeriod, ctx: Bil
 }
 
 /** A recurring add-on (R17) for a period: its monthly price times the interval's months. */
-function addonLine(addon: Addon, plan: Plan, period: BillingPeriod, ctx: BillingContext): InvoiceLine {
+export function addonLine(addon: Addon, plan: Plan, period: BillingPeriod, ctx: BillingContext): InvoiceLine {
   const fraction = remainingFraction(period.start, period);
   const months = INTERVAL_MONTHS[plan.interval];
   const price = Money.of(addon.price, ctx.workspace.currency).times(months);
@@ -88,15 +89,17 @@ export function prorationLines(prorations: readonly Proration[]): InvoiceLine[] 
     }));
 }
 
-function nextTrueUpAfter(period: BillingPeriod, billingDay: number, date: IsoDate): IsoDate | null {
-  return monthlyAnchorsInside(period, billingDay).find((anchor) => anchor > date) ?? null;
+/** The next monthly anchor inside the term after `date` (a split period still counts from its term start). */
+export function nextTrueUpAfter(period: BillingPeriod, billingDay: number, date: IsoDate): IsoDate | null {
+  const term = period.stub ? period : { ...period, start: period.denominatorStart };
+  return monthlyAnchorsInside(term, billingDay).find((anchor) => anchor > date) ?? null;
 }
 
-function openPeriod(period: BillingPeriod, plan: Plan, quantity: number, invoiceId: string): PeriodRecord {
+export function openPeriod(period: BillingPeriod, plan: Plan, quantity: number, invoiceId: string): PeriodRecord {
   return { ...period, planId: plan.id, unitPrice: plan.seatPrice, baseQuantity: quantity, changes: [], invoiceId };
 }
 
-function billedThrough(prorations: readonly Proration[], fallback: number): number {
+export function billedThrough(prorations: readonly Proration[], fallback: number): number {
   return prorations.reduce((next, proration) => Math.max(next, proration.seq + 1), fallback);
 }
 
@@ -121,6 +124,7 @@ export function startSubscription(ctx: BillingContext, request: StartRequest, ba
     initialSeats: plan.seatMode === 'fixed' ? request.seats ?? plan.minimumSeats : null,
     seatPurchases: [],
     addonId: request.addonId,
+    pendingPlanId: null,
     accruedThrough: addDays(request.date, -1),
     recomputeFrom: null,
     nextTrueUp: null,
@@ -144,7 +148,7 @@ export function startSubscription(ctx: BillingContext, request: StartRequest, ba
   return { kind: 'invoice', subscription, invoice: assembled.invoice, balance: { ...assembled.balance, aiCredits: assembled.balance.aiCredits + granted, version: balance.version + 1 }, aiCreditsGranted: granted };
 }
 
-function headerFor(ctx: BillingContext, subscription: SubscriptionState, kind: InvoiceKind, date: IsoDate, period: { start: IsoDate; end: IsoDate }, id: string) {
+export function headerFor(ctx: BillingContext, subscription: SubscriptionState, kind: InvoiceKind, date: IsoDate, period: { start: IsoDate; end: IsoDate }, id: string) {
   return {
     id,
     workspace: ctx.workspace.id,
@@ -221,7 +225,7 @@ export function planBillingRun(
       next = { ...subscription, status: 'ended', nextTrueUp: null };
     } else {
       kind = 'renewal';
-      const plan = findPlan(ctx.catalog, subscription.planId);
+      const plan = findPlan(ctx.catalog, subscription.pendingPlanId ?? subscription.planId);
       const full = fullPeriodFrom(anchor, subscription.billingDay, plan.interval);
       const quantity = paidQuantityOn(ctx, subscription, plan, addDays(anchor, -1));
       lines.push(seatsLine(plan, quantity, full, ctx));
@@ -230,6 +234,8 @@ export function planBillingRun(
       granted = plan.aiCreditsPerPeriod;
       next = {
         ...subscription,
+        planId: plan.id,
+        pendingPlanId: null,
         periods: [...subscription.periods, openPeriod(full, plan, quantity, invoiceIdFor(ctx.workspace.id, kind, due))],
         nextTrueUp: nextTrueUpAfter(full, subscription.billingDay, due),
       };

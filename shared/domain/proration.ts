@@ -3,7 +3,7 @@ import { billableRolesOf, type Catalog, type Plan, type Workspace } from './cata
 import { NotFoundError } from './errors';
 import { billableCountAt, endOfDayCounts, type MemberEvent } from './members';
 import { Money, prorate } from './money';
-import { currentPeriodOf, type PeriodRecord, type SubscriptionState } from './subscription';
+import { currentPeriodOf, lastDayOf, type PeriodRecord, type SubscriptionState } from './subscription';
 
 /** What the pure core reads besides the subscription: the workspace, catalog and members. */
 export interface BillingContext {
@@ -32,6 +32,8 @@ export interface Proration {
   amount: string;
   adjustment: boolean;
   description: string;
+  /** What changed: seats (R9, the default), the plan (R16) or the storage add-on (R17). */
+  subject?: 'seats' | 'plan' | 'addon';
 }
 
 /** Looks a plan up in the catalog. */
@@ -100,14 +102,14 @@ export function accrueProrations(ctx: BillingContext, subscription: Subscription
   if (from > end) return { subscription, prorations: [] };
 
   const periods = subscription.periods.map((period) => ({ ...period, changes: [...period.changes] }));
-  const touched = periods.filter((period) => period.end >= from && period.start <= end);
+  const touched = periods.filter((period) => lastDayOf(period) >= from && period.start <= end);
   const prorations: Proration[] = [];
   let seq = subscription.nextProrationSeq;
   const decreaseCredits = ctx.workspace.settings.seatDecrease === 'credit';
 
   for (const period of touched) {
     const plan = findPlan(ctx.catalog, period.planId);
-    const dates = eachDate(period.start, minDate(period.end, end));
+    const dates = eachDate(period.start, minDate(lastDayOf(period), end));
     const paid = paidQuantitiesOn(ctx, subscription, plan, dates);
     let highWater = period.baseQuantity;
     for (const date of dates) {

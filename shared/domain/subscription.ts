@@ -17,6 +17,13 @@ export interface PeriodRecord extends BillingPeriod {
   baseQuantity: number;
   changes: QuantityChange[];
   invoiceId: string;
+  /** The last date this record covers when a plan or interval change split the period (R16). */
+  until?: IsoDate;
+}
+
+/** The last date a period record covers. */
+export function lastDayOf(period: PeriodRecord): IsoDate {
+  return period.until ?? period.end;
 }
 
 /** A purchase of fixed seats (R8), effective from its billing date. */
@@ -42,6 +49,8 @@ export interface SubscriptionState {
   initialSeats: number | null;
   seatPurchases: SeatPurchase[];
   addonId: string | null;
+  /** A downgrade or interval change scheduled for the next anchor (R16). */
+  pendingPlanId: string | null;
   /** Last date whose end-of-day quantity has been accrued. */
   accruedThrough: IsoDate;
   /** Earliest date a late event changed; accrual recomputes from there. */

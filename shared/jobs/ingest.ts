@@ -6,6 +6,8 @@ import { billableCountAt, MEMBER_EVENT_TYPES, type MemberEventType } from '../do
 import { findPlan, ownedSeatsOn } from '../domain/proration';
 import { currentPeriodOf } from '../domain/subscription';
 import type { AppEvent, EventDetail } from '../contracts/events';
+import type { ChangeRequest } from '../domain/changes';
+import { requestChange } from './changes';
 import { loadCatalog, loadContext } from './context';
 import { withConflictRetry, type Dependencies } from './dependencies';
 
@@ -13,7 +15,7 @@ import { withConflictRetry, type Dependencies } from './dependencies';
 export type IngestOutcome =
   | { status: 'stored' }
   | { status: 'duplicate' }
-  | { status: 'rejected'; reason: string; message: string };
+  | { status: 'rejected'; reason: string; message: string; recorded?: boolean };
 
 function isMemberEvent(type: string): type is MemberEventType {
   return (MEMBER_EVENT_TYPES as readonly string[]).includes(type);
@@ -37,6 +39,27 @@ export async function ingestEvent(deps: Dependencies, event: AppEvent): Promise<
       case 'payment_method.updated':
         await deps.store.updateWorkspace(workspace.id, { paymentMethod: (event.detail as EventDetail<'payment_method.updated'>).present });
         return { status: 'stored' };
+      case 'storage.usage_reported':
+        await deps.store.updateWorkspace(workspace.id, { storageUsedGb: (event.detail as EventDetail<'storage.usage_reported'>).usedGb });
+        return { status: 'stored' };
+      case 'invoice.payment_failed': {
+        const invoice = (event.detail as EventDetail<'invoice.payment_failed'>).invoice;
+        const failed = new Set(workspace.failedInvoices ?? []).add(invoice);
+        await deps.store.updateWorkspace(workspace.id, { failedInvoices: [...failed] });
+        return { status: 'stored' };
+      }
+      case 'invoice.paid': {
+        const invoice = (event.detail as EventDetail<'invoice.paid'>).invoice;
+        await deps.store.updateWorkspace(workspace.id, { failedInvoices: (workspace.failedInvoices ?? []).filter((id) => id !== invoice) });
+        return { status: 'stored' };
+      }
+      case 'ai_credits.consumed':
+        return await consumeAiCredits(deps, workspace, (event.detail as EventDetail<'ai_credits.consumed'>).credits);
+      case 'plan.change_requested':
+      case 'seats.purchased':
+      case 'storage_addon.changed':
+      case 'ai_credit_pack.purchased':
+        return await changeFromEvent(deps, event);
       default:
         throw new RejectionError('unsupported', `${event.type} is not handled by this version of the engine`);
     }
@@ -116,9 +139,40 @@ async function cancelFromEvent(deps: Dependencies, workspace: Workspace, event: 
     const [ctx, unbilled, balance] = await Promise.all([loadContext(deps.store, workspace, catalog), deps.store.listUnbilledProrations(subscription), deps.store.getBalance(workspace.id, workspace.currency)]);
     const steps = planBillingRun(ctx, subscription, unbilled, balance, date, { invoice: true });
     await deps.store.applySteps(workspace, steps, event.at);
-    const current = steps.length ? steps[steps.length - 1].subscription : subscription;
+    const current = steps.reduce((latest, step) => step.subscription ?? latest, subscription);
     const endsAfter = detail.atPeriodEnd ? currentPeriodOf(current).end : addDays(date, -1);
     await deps.store.putSubscription(workspace, { ...current, endsAfter, version: current.version + 1 });
+    return { status: 'stored' } as const;
+  });
+}
+
+function changeRequestOf(event: AppEvent): ChangeRequest {
+  switch (event.type) {
+    case 'plan.change_requested':
+      return { type: event.type, plan: (event.detail as EventDetail<'plan.change_requested'>).plan };
+    case 'seats.purchased':
+      return { type: event.type, seats: (event.detail as EventDetail<'seats.purchased'>).seats };
+    case 'storage_addon.changed':
+      return { type: event.type, addon: (event.detail as EventDetail<'storage_addon.changed'>).addon };
+    default:
+      return { type: 'ai_credit_pack.purchased', pack: (event.detail as EventDetail<'ai_credit_pack.purchased'>).pack };
+  }
+}
+
+/** The event door of self-serve changes: the same path as the `changes` invocation (R19). */
+async function changeFromEvent(deps: Dependencies, event: AppEvent): Promise<IngestOutcome> {
+  const requestedBy = String((event.detail as { requestedBy: string }).requestedBy);
+  const result = await requestChange(deps, { workspace: event.workspace, change: changeRequestOf(event), requestedBy, asOf: event.at, preview: false, eventId: event.id });
+  if (result.status === 'rejected') return { status: 'rejected', reason: result.reason, message: result.message, recorded: true };
+  return { status: 'stored' };
+}
+
+/** Spends AI credits (R18); more than the balance is rejected as `insufficient-ai-credits`. */
+async function consumeAiCredits(deps: Dependencies, workspace: Workspace, credits: number): Promise<IngestOutcome> {
+  return withConflictRetry(async () => {
+    const balance = await deps.store.getBalance(workspace.id, workspace.currency);
+    if (credits > balance.aiCredits) throw new RejectionError('insufficient-ai-credits', `${credits} AI credits asked, ${balance.aiCredits} available`);
+    await deps.store.putBalance(workspace.id, { ...balance, aiCredits: balance.aiCredits - credits, version: balance.version + 1 });
     return { status: 'stored' } as const;
   });
 }

@@ -273,9 +273,9 @@ export class BillingStore {
    */
   async applySteps(workspace: Workspace, steps: readonly BillingStep[], issuedAt: string): Promise<void> {
     for (const [index, step] of steps.entries()) {
-      const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
-        { Put: this.subscriptionPut(workspace, step.subscription) },
-      ];
+      const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = step.subscription
+        ? [{ Put: this.subscriptionPut(workspace, step.subscription) }]
+        : [];
       if (step.kind === 'accrual') {
         for (const proration of step.prorations) {
           items.push({
@@ -287,7 +287,7 @@ export class BillingStore {
           });
         }
       }
-      if (step.kind === 'invoice') {
+      if (step.kind === 'invoice' || step.kind === 'purchase') {
         items.push(
           {
             Put: {
@@ -306,7 +306,7 @@ export class BillingStore {
       try {
         await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
       } catch (error) {
-        if (isConditionFailure(error)) throw new ConflictError(`subscription ${step.subscription.id} changed concurrently`);
+        if (isConditionFailure(error)) throw new ConflictError(`workspace ${workspace.id} changed concurrently`);
         throw error;
       }
     }
@@ -318,6 +318,16 @@ export class BillingStore {
       await this.doc.send(new PutCommand(this.subscriptionPut(workspace, subscription)));
     } catch (error) {
       if (isConditionFailure(error)) throw new ConflictError(`subscription ${subscription.id} changed concurrently`);
+      throw error;
+    }
+  }
+
+  /** Writes the balances alone (AI credit consumption), conditioned on their version. */
+  async putBalance(ws: string, balance: Balance): Promise<void> {
+    try {
+      await this.doc.send(new PutCommand(this.balancePut(ws, balance)));
+    } catch (error) {
+      if (isConditionFailure(error)) throw new ConflictError(`balance of ${ws} changed concurrently`);
       throw error;
     }
   }

@@ -1,0 +1,75 @@
+import { toBillingDate } from '../domain/calendar';
+import { planChange, type ChangePlan, type ChangeRequest } from '../domain/changes';
+import { RejectionError } from '../domain/errors';
+import type { Invoice } from '../domain/invoice';
+import type { Proration } from '../domain/proration';
+import { loadCatalog, loadContext } from './context';
+import { withConflictRetry, type Dependencies } from './dependencies';
+
+/** A change request from either door: an app event or the on-demand `changes` invocation. */
+export interface ChangeCommand {
+  workspace: string;
+  change: ChangeRequest;
+  requestedBy: string;
+  /** The instant the change is made (or previewed) at. */
+  asOf: string;
+  preview: boolean;
+  /** The delivering event's id, for the rejection record. */
+  eventId?: string;
+}
+
+/** What a change did (or, previewed, would do) (R19). */
+export type ChangeResult =
+  | {
+      status: 'applied' | 'preview';
+      invoice: Invoice | null;
+      accrued: Proration[];
+      atPeriodEnd: string | null;
+      balance: { billingCredit: string; aiCredits: number };
+    }
+  | { status: 'rejected'; reason: string; message: string };
+
+/**
+ * Previews or applies a change through one code path (R19): load, plan with the pure core,
+ * and either return the plan (preview, nothing written) or write its steps. A rejection
+ * writes only its rejection record and a `Change Rejected` event (never on preview).
+ */
+export async function requestChange(deps: Dependencies, command: ChangeCommand): Promise<ChangeResult> {
+  try {
+    return await withConflictRetry(async () => {
+      const plan = await planFor(deps, command);
+      if (!command.preview) {
+        const workspace = await deps.store.getWorkspace(command.workspace);
+        if (workspace) await deps.store.applySteps(workspace, plan.steps, command.asOf);
+      }
+      return {
+        status: command.preview ? 'preview' : 'applied',
+        invoice: plan.invoice,
+        accrued: plan.accrued,
+        atPeriodEnd: plan.atPeriodEnd,
+        balance: { billingCredit: plan.balance.billingCredit.toString(), aiCredits: plan.balance.aiCredits },
+      } as const;
+    });
+  } catch (error) {
+    if (!(error instanceof RejectionError)) throw error;
+    if (!command.preview) {
+      const eventId = command.eventId ?? `change-${command.asOf}`;
+      await deps.store.recordRejection({ at: command.asOf, workspace: command.workspace, type: command.change.type, reason: error.reason, message: error.message, eventId, payload: command.change });
+      await deps.store.enqueueEvent(`rejection_${eventId}`, 'Change Rejected', { workspace: command.workspace, type: command.change.type, reason: error.reason, message: error.message, at: command.asOf }, command.asOf);
+    }
+    return { status: 'rejected', reason: error.reason, message: error.message };
+  }
+}
+
+async function planFor(deps: Dependencies, command: ChangeCommand): Promise<ChangePlan> {
+  const workspace = await deps.store.getWorkspace(command.workspace);
+  if (!workspace) throw new RejectionError('unknown-workspace', `workspace ${command.workspace} is not configured`);
+  const catalog = await loadCatalog(deps.store);
+  const subscription = await deps.store.getActiveSubscription(workspace.id);
+  const [ctx, unbilled, balance] = await Promise.all([
+    loadContext(deps.store, workspace, catalog),
+    subscription ? deps.store.listUnbilledProrations(subscription) : Promise.resolve([]),
+    deps.store.getBalance(workspace.id, workspace.currency),
+  ]);
+  return planChange({ ctx, subscription, unbilled, balance, request: command.change, requestedBy: command.requestedBy, at: command.asOf, date: toBillingDate(command.asOf, workspace.timezone) });
+}
