@@ -60,12 +60,13 @@ export const OUTPUTS = {
   accrualFunctionName: 'AccrualFunctionName',
   ingestFunctionName: 'IngestFunctionName',
   publisherFunctionName: 'PublisherFunctionName',
+  changesFunctionName: 'ChangesFunctionName',
 } as const;
 
 /**
- * Prorata's whole deployment: the single-table store, the event bus, the four Lambdas (ingest,
- * invoicing, accrual, outbox publisher), the hourly job schedules and the dead-letter queues that
- * make sure no event or run is silently dropped.
+ * Prorata's whole deployment: the single-table store, the event bus, the five Lambdas (ingest,
+ * invoicing, accrual, outbox publisher, on-demand changes), the hourly job schedules and the
+ * dead-letter queues that make sure no event or run is silently dropped.
  */
 export class ProrataStack extends Stack {
   /** Single table: `pk`/`sk`, GSI `gsi1` (`gsi1pk`/`gsi1sk`), TTL `ttl`, stream NEW_IMAGE feeding the publisher. */
@@ -80,6 +81,8 @@ export class ProrataStack extends Stack {
   public readonly accrualFunction: BillingFunction;
   /** Publishes outbox items from the table stream to the bus, then deletes them. */
   public readonly publisherFunction: BillingFunction;
+  /** On demand (invoked directly by the customer's backend): previews or applies a plan/add-on change. */
+  public readonly changesFunction: BillingFunction;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -249,12 +252,25 @@ export class ProrataStack extends Stack {
     this.bus.grantPutEventsTo(this.publisherFunction);
     this.table.grantReadWriteData(this.publisherFunction);
 
+    // --- changes: on-demand preview / apply of a plan or add-on change ---------------------------
+    // Invoked synchronously (RequestResponse) by the customer's backend, which gets the result or
+    // the error back directly: no schedule, no event source and no DLQ (Lambda only uses a
+    // function DLQ for asynchronous invocations).
+    this.changesFunction = new BillingFunction(this, 'ChangesFunction', {
+      handlerDir: 'changes',
+      description:
+        'On demand: previews (default, writes nothing) or applies a plan, seats, storage add-on or AI credit pack change for one workspace',
+      environment,
+    });
+    this.table.grantReadWriteData(this.changesFunction);
+
     new CfnOutput(this, OUTPUTS.tableName, { value: this.table.tableName });
     new CfnOutput(this, OUTPUTS.eventBusName, { value: this.bus.eventBusName });
     new CfnOutput(this, OUTPUTS.invoicingFunctionName, { value: this.invoicingFunction.functionName });
     new CfnOutput(this, OUTPUTS.accrualFunctionName, { value: this.accrualFunction.functionName });
     new CfnOutput(this, OUTPUTS.ingestFunctionName, { value: this.ingestFunction.functionName });
     new CfnOutput(this, OUTPUTS.publisherFunctionName, { value: this.publisherFunction.functionName });
+    new CfnOutput(this, OUTPUTS.changesFunctionName, { value: this.changesFunction.functionName });
     for (const dlq of [
       ingestRuleDlq,
       ingestFunctionDlq,
@@ -281,7 +297,13 @@ export class ProrataStack extends Stack {
       acknowledge(dlq, 'AwsSolutions-SQS3', 'this queue is itself a dead-letter queue');
     }
     const tableArn = `<${this.logicalIdOf(this.table)}.Arn>`;
-    const functions = [this.ingestFunction, this.invoicingFunction, this.accrualFunction, this.publisherFunction];
+    const functions = [
+      this.ingestFunction,
+      this.invoicingFunction,
+      this.accrualFunction,
+      this.publisherFunction,
+      this.changesFunction,
+    ];
     for (const fn of functions) {
       acknowledge(
         fn,

@@ -70,6 +70,11 @@ function allStatements(): Array<{ policy: string; statement: Statement }> {
   );
 }
 
+/** Every billing function the stack defines. */
+function allFunctions(): IConstruct[] {
+  return [stack.ingestFunction, stack.invoicingFunction, stack.accrualFunction, stack.publisherFunction, stack.changesFunction];
+}
+
 function actionsOf(statement: Statement): string[] {
   return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
 }
@@ -131,11 +136,9 @@ describe('table', () => {
 });
 
 describe('functions', () => {
-  test('exactly the four billing functions, all nodejs22.x on arm64 with the shared defaults', () => {
+  test('exactly the five billing functions, all nodejs22.x on arm64 with the shared defaults', () => {
     const functions = template.findResources('AWS::Lambda::Function');
-    expect(Object.keys(functions).sort()).toEqual(
-      [stack.ingestFunction, stack.invoicingFunction, stack.accrualFunction, stack.publisherFunction].map(logicalId).sort(),
-    );
+    expect(Object.keys(functions).sort()).toEqual(allFunctions().map(logicalId).sort());
     for (const fn of Object.values(functions) as Array<{ Properties: Json }>) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -161,12 +164,13 @@ describe('functions', () => {
     expect(resourceProps(logicalId(stack.accrualFunction)).Timeout).toBe(900);
     expect(resourceProps(logicalId(stack.ingestFunction)).Timeout).toBe(30);
     expect(resourceProps(logicalId(stack.publisherFunction)).Timeout).toBe(30);
+    expect(resourceProps(logicalId(stack.changesFunction)).Timeout).toBe(30);
   });
 
   test('every function logs to its own log group kept for one month', () => {
     const groups = template.findResources('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 30 } });
-    expect(Object.keys(groups)).toHaveLength(4);
-    for (const fn of [stack.ingestFunction, stack.invoicingFunction, stack.accrualFunction, stack.publisherFunction]) {
+    expect(Object.keys(groups)).toHaveLength(5);
+    for (const fn of [stack.ingestFunction, stack.invoicingFunction, stack.accrualFunction, stack.publisherFunction, stack.changesFunction]) {
       expect(resourceProps(logicalId(fn)).LoggingConfig).toEqual({ LogGroup: ref(fn.logGroup) });
     }
   });
@@ -179,6 +183,33 @@ describe('functions', () => {
     expect(resourceProps(logicalId(stack.accrualFunction)).DeadLetterConfig).toEqual({
       TargetArn: dlqArn('AccrualFunctionDlq'),
     });
+  });
+
+  test('changes: on demand only, nodejs22.x on arm64 with the table and bus env, read/write on the table', () => {
+    const id = logicalId(stack.changesFunction);
+    expect(resourceProps(id)).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Timeout: 30,
+      Environment: { Variables: { TABLE_NAME: ref(stack.table), EVENT_BUS_NAME: ref(stack.bus) } },
+    });
+    // Invoked synchronously by the customer's backend: errors go back to the caller, so no function DLQ.
+    expect(resourceProps(id).DeadLetterConfig).toBeUndefined();
+    // Nothing triggers it: no stream mapping, rule target or schedule points at it.
+    const mappings = template.findResources('AWS::Lambda::EventSourceMapping', { Properties: { FunctionName: ref(stack.changesFunction) } });
+    expect(Object.keys(mappings)).toHaveLength(0);
+    const arn = getAtt(stack.changesFunction, 'Arn');
+    for (const type of ['AWS::Events::Rule', 'AWS::Scheduler::Schedule']) {
+      expect(JSON.stringify(template.findResources(type))).not.toContain(JSON.stringify(arn));
+    }
+    expect(Object.keys(template.findResources('AWS::Lambda::Permission', { Properties: { FunctionName: arn } }))).toHaveLength(0);
+    // Same table grant as the other functions; no direct PutEvents (changes reach the bus via the outbox).
+    const role = stack.changesFunction.role;
+    if (!role) throw new Error('changes has no role');
+    const statements = allStatements().filter(({ policy }) => JSON.stringify(resourceProps(policy).Roles) === JSON.stringify([ref(role)]));
+    const tableStatement = statements.find(({ statement }) => actionsOf(statement).includes('dynamodb:PutItem'));
+    expect(tableStatement?.statement.Resource).toEqual([getAtt(stack.table, 'Arn'), { 'Fn::Join': ['', [getAtt(stack.table, 'Arn'), '/index/*']] }]);
+    expect(statements.flatMap(({ statement }) => actionsOf(statement))).not.toContain('events:PutEvents');
   });
 });
 
@@ -321,11 +352,14 @@ describe('least privilege', () => {
 });
 
 describe('outputs', () => {
-  test('table, bus and job function names are exported', () => {
+  test('table, bus and function names are exported', () => {
     template.hasOutput('TableName', { Value: ref(stack.table) });
     template.hasOutput('EventBusName', { Value: ref(stack.bus) });
     template.hasOutput('InvoicingFunctionName', { Value: ref(stack.invoicingFunction) });
     template.hasOutput('AccrualFunctionName', { Value: ref(stack.accrualFunction) });
+    template.hasOutput('IngestFunctionName', { Value: ref(stack.ingestFunction) });
+    template.hasOutput('PublisherFunctionName', { Value: ref(stack.publisherFunction) });
+    template.hasOutput('ChangesFunctionName', { Value: ref(stack.changesFunction) });
   });
 });
 
