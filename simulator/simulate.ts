@@ -6,7 +6,7 @@ import { createIngestHandler, type AppEventEnvelope } from '../functions/ingest/
 import { createInvoicingHandler } from '../functions/invoicing/handler';
 import { createPublisherHandler } from '../functions/publisher/handler';
 import { addDays, startOfDateInstant, toBillingDate } from '../shared/domain/calendar';
-import { ValidationError } from '../shared/domain/errors';
+import { BillingError, ValidationError } from '../shared/domain/errors';
 import type { Invoice } from '../shared/domain/invoice';
 import type { Dependencies, PublishedEvent } from '../shared/jobs/dependencies';
 import { withMiddlewares } from '../shared/runtime/middleware';
@@ -103,8 +103,9 @@ export async function simulate(scenario: Scenario, dynamo: Pick<LocalDynamo, 'co
         const outcome = await ingest(envelope, lambdaContext('ingest'));
         if (outcome.status === 'rejected') rejections.push({ at: event.at, workspace, type, reason: outcome.reason, message: outcome.message });
       } catch (error) {
-        if (!(error instanceof ValidationError)) throw error;
-        rejections.push({ at: event.at, workspace, type, reason: error.field === 'detail-type' ? 'unsupported' : 'invalid', message: error.message });
+        if (!(error instanceof BillingError)) throw error;
+        const reason = error instanceof ValidationError ? (error.field === 'detail-type' ? 'unsupported' : 'invalid') : error.code;
+        rejections.push({ at: event.at, workspace, type, reason, message: error.message });
       }
       await publish();
     },

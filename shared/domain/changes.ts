@@ -152,6 +152,7 @@ export function planChange(input: ChangeInput): ChangePlan {
 
   if (request.type === 'storage_addon.changed') {
     const from = subscription.addonId ? findAddon(ctx, subscription.addonId) : null;
+    if (request.addon && !ctx.catalog.addons.some((addon) => addon.id === request.addon)) throw new RejectionError('unknown-addon', `add-on ${request.addon} is not in the catalog`);
     const to = request.addon ? findAddon(ctx, request.addon) : null;
     const months = INTERVAL_MONTHS[plan.interval];
     const included = plan.storageGb + (to?.storageGb ?? 0);
@@ -169,7 +170,8 @@ export function planChange(input: ChangeInput): ChangePlan {
     return finishWithAccrual(result, { ...subscription, addonId: to?.id ?? null, nextProrationSeq: seq, version: subscription.version + 1 }, lines);
   }
 
-  const target = findPlan(ctx.catalog, request.plan);
+  const target = ctx.catalog.plans.find((candidate) => candidate.id === request.plan);
+  if (!target) throw new RejectionError('unknown-plan', `plan ${request.plan} is not in the catalog`);
   const samePlan = target.id === subscription.planId;
   if (samePlan && subscription.pendingPlanId) {
     checkGates(input, { charges: false, alreadyOnPlan: false, usageExceeds: null });

@@ -272,7 +272,7 @@ export class BillingStore {
    * the caller reloads and re-plans, and then finds the work done.
    */
   async applySteps(workspace: Workspace, steps: readonly BillingStep[], issuedAt: string): Promise<void> {
-    for (const [index, step] of steps.entries()) {
+    for (const step of steps) {
       const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = step.subscription
         ? [{ Put: this.subscriptionPut(workspace, step.subscription) }]
         : [];
@@ -297,7 +297,8 @@ export class BillingStore {
             },
           },
           { Put: this.balancePut(workspace.id, step.balance) },
-          { Put: this.outboxPut(step.invoice.id, 'Invoice Issued', { ...step.invoice }, issuedAt, index) },
+          // Ordered by the invoice's date within a run, so a retried catch-up still publishes in date order.
+          { Put: this.outboxPut(step.invoice.id, 'Invoice Issued', { ...step.invoice }, issuedAt, step.invoice.date) },
         );
       }
       if (items.length > MAX_TRANSACTION_ITEMS) {
@@ -334,7 +335,7 @@ export class BillingStore {
 
   /** Publishes an arbitrary engine event through the outbox (warnings, rejections). */
   async enqueueEvent(id: string, detailType: string, detail: Record<string, unknown>, createdAt: string): Promise<void> {
-    await this.doc.send(new PutCommand({ ...this.outboxPut(id, detailType, detail, createdAt, 0), ConditionExpression: 'attribute_not_exists(pk)' })).catch((error: unknown) => {
+    await this.doc.send(new PutCommand({ ...this.outboxPut(id, detailType, detail, createdAt, ''), ConditionExpression: 'attribute_not_exists(pk)' })).catch((error: unknown) => {
       if (!isConditionFailure(error)) throw error;
     });
   }
@@ -384,10 +385,10 @@ export class BillingStore {
     };
   }
 
-  private outboxPut(id: string, detailType: string, detail: Record<string, unknown>, createdAt: string, n: number) {
+  private outboxPut(id: string, detailType: string, detail: Record<string, unknown>, createdAt: string, order: string) {
     return {
       TableName: this.tableName,
-      Item: { ...keys.outbox(shardOf(id, this.outboxShards), createdAt, n, id), id, detailType, detail },
+      Item: { ...keys.outbox(shardOf(id, this.outboxShards), createdAt, order, id), id, detailType, detail },
     };
   }
 

@@ -13,7 +13,7 @@
  * | invoice              | WS#<ws>          | INVOICE#<invoiceId>              |                    |                     |
  * | balance              | WS#<ws>          | BALANCE                          |                    |                     |
  * | rejection            | WS#<ws>          | REJECTION#<at>#<eventId>         |                    |                     |
- * | outbox entry         | OUTBOX#<shard>   | <createdAt>#<n>#<id>             |                    |                     |
+ * | outbox entry         | OUTBOX#<shard>   | <createdAt>#<order>#<id>         |                    |                     |
  */
 export const keys = {
   catalog: () => ({ pk: 'CATALOG', sk: 'CATALOG' }),
@@ -31,9 +31,9 @@ export const keys = {
   balance: (ws: string) => ({ pk: wsPk(ws), sk: 'BALANCE' }),
   rejection: (ws: string, at: string, eventId: string) => ({ pk: wsPk(ws), sk: `REJECTION#${at}#${eventId}` }),
   rejectionPrefix: () => 'REJECTION#',
-  outbox: (shard: number, createdAt: string, n: number, id: string) => ({
+  outbox: (shard: number, createdAt: string, order: string, id: string) => ({
     pk: `OUTBOX#${shard}`,
-    sk: `${createdAt}#${String(n).padStart(4, '0')}#${id}`,
+    sk: `${createdAt}#${order}#${id}`,
   }),
   outboxPartition: (shard: number) => `OUTBOX#${shard}`,
   /** The due index: write-sharded so a million subscriptions due on the 1st spread over partitions. */

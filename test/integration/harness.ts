@@ -28,6 +28,9 @@ export const UPRO_MONTHLY: Plan = {
   aiCreditsPerPeriod: 0,
 };
 
+/** An annual uPro plan, $700 per seat per year (an upgrade from monthly). */
+export const UPRO_ANNUAL: Plan = { ...UPRO_MONTHLY, id: 'upro-annual', interval: 'year', seatPrice: '700.00' };
+
 /** A catalog with the uPro monthly plan only. */
 export function makeCatalog(plans: Plan[] = [UPRO_MONTHLY]): Catalog {
   return { plans, addons: [], creditPacks: [] };
@@ -58,6 +61,11 @@ export interface World {
   newStore(): BillingStore;
   /** Dependencies around another store on the same table, publishing to the same recorder. */
   newDeps(): Dependencies;
+  /**
+   * Dependencies whose store "crashes" (throws, as a Lambda timing out would stop) instead of
+   * sending the transaction that would write its (n+1)-th invoice: everything before commits.
+   */
+  crashingDeps(invoicesBeforeCrash: number): Dependencies;
   /** Every item in the table (to prove a run wrote nothing). */
   scan(): Promise<Array<Record<string, unknown>>>;
 }
@@ -102,6 +110,22 @@ export function setupDynamo(): { world(): Promise<World> } {
         published,
         newStore,
         newDeps: () => ({ store: newStore(), publisher }),
+        crashingDeps(invoicesBeforeCrash: number) {
+          const doc = client();
+          let invoices = 0;
+          doc.middlewareStack.add(
+            (next) => async (args) => {
+              const input: unknown = args.input;
+              if (writesInvoice(input)) {
+                invoices += 1;
+                if (invoices > invoicesBeforeCrash) throw new Error(`simulated crash before writing invoice ${invoices}`);
+              }
+              return next(args);
+            },
+            { step: 'initialize', name: 'simulatedCrash' },
+          );
+          return { store: new BillingStore(doc, { tableName }), publisher };
+        },
         async scan() {
           const items: Array<Record<string, unknown>> = [];
           let start: Record<string, unknown> | undefined;
@@ -115,6 +139,15 @@ export function setupDynamo(): { world(): Promise<World> } {
       };
     },
   };
+}
+
+/** True for a transaction that puts an invoice item. */
+function writesInvoice(input: unknown): boolean {
+  if (typeof input !== 'object' || input === null || !('TransactItems' in input) || !Array.isArray(input.TransactItems)) return false;
+  return input.TransactItems.some((item: unknown) => {
+    const put = typeof item === 'object' && item !== null && 'Put' in item ? (item.Put as { Item?: { sk?: unknown } } | undefined) : undefined;
+    return typeof put?.Item?.sk === 'string' && put.Item.sk.startsWith('INVOICE#');
+  });
 }
 
 /** Puts the catalog and the workspaces. */

@@ -226,4 +226,33 @@ describe('invoicing job (DynamoDB Local)', () => {
     expect(issued(w.published)).toEqual([renewal]);
     expect(await w.store.listOutbox()).toEqual([]);
   });
+
+  test('R14 crash mid catch-up: the retried run issues only what is missing, and the sweep publishes in issue order', async () => {
+    const w = await dynamo.world();
+    await seed(w.store);
+    await subscribe(w.deps, 'acme', JOIN, START);
+    await sweepOutbox(w.deps);
+    w.published.length = 0;
+
+    // The Mar 1 run catches up Jan and Feb, then dies before writing Mar.
+    await expect(invoicing(w.crashingDeps(2), '2027-03-01T00:05:00Z')).rejects.toThrow('simulated crash');
+    expect(summary((await w.store.listInvoices('acme')).filter((invoice) => invoice.kind === 'renewal')).map((invoice) => invoice.date)).toEqual([
+      '2027-01-01',
+      '2027-02-01',
+    ]);
+
+    // Lambda retries the same scheduled invocation.
+    const retry = await invoicing(w.deps, '2027-03-01T00:05:00Z');
+    expect(summary(retry.workspaces.flatMap((entry) => entry.invoices))).toEqual([{ kind: 'renewal', date: '2027-03-01', amountDue: '210.00' }]);
+    const expected = [
+      { kind: 'renewal', date: '2027-01-01', amountDue: '210.00' },
+      { kind: 'renewal', date: '2027-02-01', amountDue: '210.00' },
+      { kind: 'renewal', date: '2027-03-01', amountDue: '210.00' },
+    ];
+    expect(summary((await w.store.listInvoices('acme')).filter((invoice) => invoice.kind === 'renewal'))).toEqual(expected);
+
+    await sweepOutbox(w.deps);
+    // Invoices are announced in the order they were issued (scenario-format.md, Output).
+    expect(summary(issued(w.published))).toEqual(expected);
+  });
 });
