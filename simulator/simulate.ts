@@ -46,7 +46,8 @@ export function scheduleFirings(scenario: Scenario): string[] {
   return [...firings].sort();
 }
 
-function lambdaContext(name: string): Context {
+/** A Lambda context for invoking handlers outside Lambda (simulator, tests). */
+export function lambdaContext(name: string): Context {
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName: `prorata-${name}`,

@@ -1,3 +1,4 @@
+import { lambdaContext as simulatorLambdaContext } from '../../simulator/simulate';
 /**
  * Shared helpers for the integration tests: one DynamoDB Local per test file, a fresh table
  * per test, a BillingStore with a recording publisher, catalog/workspace fixtures and event
@@ -177,22 +178,9 @@ export function envelope(id: string, detailType: string, time: string, detail: R
   return { id, version: '0', account: '000000000000', region: 'local', source: 'app', time, resources: [], 'detail-type': detailType, detail };
 }
 
-/** A fake Lambda context. */
+/** A fake Lambda context (the simulator's). */
 export function lambdaContext(name = 'test'): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: `prorata-${name}`,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:prorata-${name}`,
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/prorata-${name}`,
-    logStreamName: 'integration-test',
-    getRemainingTimeInMillis: () => 900000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  return simulatorLambdaContext(name);
 }
 
 /** The `Invoice Issued` events the publisher received, as invoices. */
