@@ -60,6 +60,14 @@ export const scenarioSchema = z.object({
   workspaces: z.array(workspaceSchema).min(1),
   events: z.array(eventSchema).default([]),
   until: instant,
+  /** What the rules say the replay must produce (bundled examples; checked by the tests). */
+  expected: z
+    .object({
+      invoices: z.array(z.object({ workspace: z.string(), kind: z.string(), date: z.string(), lines: z.array(z.string()), subtotal: z.string(), creditApplied: z.string(), amountDue: z.string() })),
+      rejections: z.array(z.object({ workspace: z.string(), type: z.string(), reason: z.string() })),
+      balances: z.record(z.string(), z.object({ billingCredit: z.string(), aiCredits: z.number() })),
+    })
+    .optional(),
 });
 
 /** A validated scenario. */

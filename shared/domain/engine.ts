@@ -220,8 +220,9 @@ export function planBillingRun(
       period = { start: due, end: current.end };
       next = { ...subscription, nextTrueUp: nextTrueUpAfter(current, subscription.billingDay, due) };
     } else if (subscription.endsAfter && subscription.endsAfter < anchor) {
+      // Canceled: nothing renews; the ended period's unbilled prorations are still billed.
       kind = 'renewal';
-      period = { start: anchor, end: anchor };
+      period = { start: current.start, end: current.end };
       next = { ...subscription, status: 'ended', nextTrueUp: null };
     } else {
       kind = 'renewal';
