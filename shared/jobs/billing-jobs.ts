@@ -51,8 +51,11 @@ export async function runBillingJob(deps: Dependencies, job: JobName, invocation
   for (const entry of due) {
     const outcome = await withConflictRetry(() => runForWorkspace(deps, job, invocation, catalog, entry.workspace, dryRun, issuedAt));
     if (!outcome) continue;
-    if (job === 'accrual' && !dryRun && entry.sortKey) await deps.store.clearAccrualMarker(entry.workspace, entry.sortKey);
-    report.workspaces.push(outcome);
+    // A marker stays until its days are accrued: a period not renewed yet is finished next hour.
+    if (job === 'accrual' && !dryRun && entry.sortKey && outcome.caughtUp) await deps.store.clearAccrualMarker(entry.workspace, entry.sortKey);
+    const { caughtUp, ...summary } = outcome;
+    void caughtUp;
+    report.workspaces.push(summary);
   }
   return report;
 }
@@ -65,12 +68,12 @@ async function runForWorkspace(
   workspaceId: string,
   dryRun: boolean,
   issuedAt: string,
-): Promise<JobReport['workspaces'][number] | undefined> {
+): Promise<(JobReport['workspaces'][number] & { caughtUp: boolean }) | undefined> {
   const workspace = await deps.store.getWorkspace(workspaceId);
   if (!workspace) return undefined;
   const subscription = await deps.store.getActiveSubscription(workspaceId);
   const asOf = billingDateFor(invocation, workspace.timezone);
-  if (!subscription) return { workspace: workspaceId, asOf, invoices: [], prorations: [] };
+  if (!subscription) return { workspace: workspaceId, asOf, invoices: [], prorations: [], caughtUp: true };
   const [ctx, unbilled, balance] = await Promise.all([
     loadContext(deps.store, workspace, catalog),
     deps.store.listUnbilledProrations(subscription),
@@ -78,7 +81,9 @@ async function runForWorkspace(
   ]);
   const steps: BillingStep[] = planBillingRun(ctx, subscription, unbilled, balance, asOf, job === 'invoicing' ? { invoice: true } : { invoice: false, accrueThrough: addDays(asOf, -1) });
   if (!dryRun) await deps.store.applySteps(workspace, steps, issuedAt);
+  const after = steps.reduce((latest, step) => step.subscription ?? latest, subscription);
   return {
+    caughtUp: after.status === 'ended' || after.accruedThrough >= addDays(asOf, -1),
     workspace: workspaceId,
     asOf,
     invoices: steps.flatMap((step) => (step.kind === 'invoice' ? [step.invoice] : [])),

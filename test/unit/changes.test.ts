@@ -1,0 +1,159 @@
+import fc from 'fast-check';
+import { toBillingDate } from '../../shared/domain/calendar';
+import { planChange, classifyPlanChange, type ChangePlan, type ChangeRequest } from '../../shared/domain/changes';
+import { planBillingRun, startSubscription, type BillingStep } from '../../shared/domain/engine';
+import { RejectionError } from '../../shared/domain/errors';
+import { emptyBalance, type Balance, type Invoice } from '../../shared/domain/invoice';
+import type { BillingContext, Proration } from '../../shared/domain/proration';
+import type { SubscriptionState } from '../../shared/domain/subscription';
+import { joins, makeContext, makePlan, makeWorkspace } from './fixtures';
+
+const UPRO = makePlan({ id: 'upro', name: 'uPro', seatPrice: '70.00', maximumSeats: 20 });
+const UBIZ = makePlan({ id: 'ubiz', name: 'uBiz', seatPrice: '100.00' });
+const USTARTER = makePlan({ id: 'ustarter', name: 'uStarter', seatPrice: '20.00', maximumSeats: 2 });
+const UBASIC = makePlan({ id: 'ubasic', name: 'uBasic', seatPrice: '50.00' });
+const UPRO_ANNUAL = makePlan({ id: 'upro-annual', name: 'uPro Annual', interval: 'year', seatPrice: '700.00' });
+
+/** A workspace with 3 members (u1 the owner) on uPro monthly from 1 Jan 2027, and what it was billed. */
+class Workspace3 {
+  subscription: SubscriptionState;
+  balance: Balance;
+  prorations: Proration[] = [];
+  invoices: Invoice[] = [];
+
+  constructor(public ctx: BillingContext) {
+    const first = startSubscription(ctx, { subscriptionId: 's', planId: 'upro', at: '2027-01-01T09:00:00Z', date: '2027-01-01', billingDay: 1, seats: null, addonId: null }, emptyBalance('USD'));
+    if (first.kind !== 'invoice') throw new Error('no first invoice');
+    this.subscription = first.subscription;
+    this.balance = first.balance;
+    this.invoices.push(first.invoice);
+  }
+
+  private apply(steps: readonly BillingStep[]): void {
+    for (const step of steps) {
+      if (step.subscription) this.subscription = step.subscription;
+      if (step.kind === 'accrual') this.prorations.push(...step.prorations);
+      if ('invoice' in step) {
+        this.invoices.push(step.invoice);
+        this.balance = step.balance;
+      }
+    }
+  }
+
+  private unbilled(): Proration[] {
+    return this.prorations.filter((proration) => proration.seq >= this.subscription.billedProrationSeq);
+  }
+
+  plan(request: ChangeRequest, at: string, requestedBy = 'u1'): ChangePlan {
+    return planChange({ ctx: this.ctx, subscription: this.subscription, unbilled: this.unbilled(), balance: this.balance, request, requestedBy, at, date: toBillingDate(at, 'UTC') });
+  }
+
+  change(request: ChangeRequest, at: string, requestedBy = 'u1'): ChangePlan {
+    const plan = this.plan(request, at, requestedBy);
+    this.apply(plan.steps);
+    return plan;
+  }
+
+  runTo(asOf: string): void {
+    this.apply(planBillingRun(this.ctx, this.subscription, this.unbilled(), this.balance, asOf, { invoice: true }));
+  }
+}
+
+function newWorkspace(settings = {}): Workspace3 {
+  return new Workspace3(makeContext(joins('2027-01-01T08:00:00Z', 3).map((event, i) => (i === 0 ? { ...event, role: 'owner' } : event)), [UPRO, UBIZ, USTARTER, UBASIC, UPRO_ANNUAL], makeWorkspace({}, settings)));
+}
+
+describe('R16 plan changes', () => {
+  test('an upgrade on 10 Jan credits unused uPro time and charges remaining uBiz time, 22 of 31 days, invoiced at once', () => {
+    const ws = newWorkspace();
+    const plan = ws.change({ type: 'plan.change_requested', plan: 'ubiz' }, '2027-01-10T09:00:00Z');
+    expect(plan.invoice?.kind).toBe('change');
+    expect(plan.invoice?.lines.map((line) => [line.description, line.amount])).toEqual([
+      ['Unused time on 3 × uPro after 10 Jan 2027', '-149.04'],
+      ['Remaining time on 3 × uBiz after 10 Jan 2027', '212.91'],
+    ]);
+    expect(plan.invoice?.amountDue).toBe('63.87');
+    ws.runTo('2027-02-01');
+    expect(ws.invoices.at(-1)?.lines.map((line) => line.amount)).toEqual(['300.00']);
+  });
+
+  test('with upgradeBilling next-invoice the same lines wait for the Feb 1 renewal', () => {
+    const ws = newWorkspace({ upgradeBilling: 'next-invoice' });
+    const plan = ws.change({ type: 'plan.change_requested', plan: 'ubiz' }, '2027-01-10T09:00:00Z');
+    expect(plan.invoice).toBeNull();
+    expect(plan.accrued.map((proration) => proration.amount)).toEqual(['-149.04', '212.91']);
+    ws.runTo('2027-02-01');
+    expect(ws.invoices.at(-1)?.lines.map((line) => line.amount)).toEqual(['-149.04', '212.91', '300.00']);
+  });
+
+  test('an upgrade and a downgrade on the same day: the upgrade is invoiced, the downgrade waits for the period end', () => {
+    const ws = newWorkspace();
+    ws.change({ type: 'plan.change_requested', plan: 'ubiz' }, '2027-01-10T09:00:00Z');
+    const down = ws.change({ type: 'plan.change_requested', plan: 'upro' }, '2027-01-10T15:00:00Z');
+    expect(down.invoice).toBeNull();
+    expect(down.atPeriodEnd).toBe('uPro from 1 Feb 2027');
+    ws.runTo('2027-02-01');
+    const renewal = ws.invoices.at(-1);
+    expect(renewal?.lines.map((line) => [line.description, line.amount])).toEqual([['uPro × 3 seats, February 2027', '210.00']]);
+    expect(ws.invoices.filter((invoice) => invoice.kind === 'change')).toHaveLength(1);
+  });
+
+  test('a downgrade then an upgrade on the same day: the downgrade is replaced and the upgrade invoiced', () => {
+    const ws = newWorkspace();
+    expect(ws.change({ type: 'plan.change_requested', plan: 'ubasic' }, '2027-01-10T09:00:00Z').atPeriodEnd).toBe('uBasic from 1 Feb 2027');
+    const up = ws.change({ type: 'plan.change_requested', plan: 'ubiz' }, '2027-01-10T15:00:00Z');
+    expect(up.invoice?.amountDue).toBe('63.87');
+    expect(ws.subscription.pendingPlanId).toBeNull();
+    ws.runTo('2027-02-01');
+    expect(ws.invoices.at(-1)?.lines.map((line) => line.description)).toEqual(['uBiz × 3 seats, February 2027']);
+  });
+
+  test('a downgrade that the new plan cannot hold is refused as usage-exceeds-plan (R15)', () => {
+    const ws = newWorkspace();
+    expect(() => ws.plan({ type: 'plan.change_requested', plan: 'ustarter' }, '2027-01-10T09:00:00Z')).toThrow(expect.objectContaining({ reason: 'usage-exceeds-plan' }));
+  });
+
+  test('monthly to annual on 20 Jan: 12/31 unused credited, a 365-day term from today, billing day 20', () => {
+    const ws = newWorkspace();
+    const plan = ws.change({ type: 'plan.change_requested', plan: 'upro-annual' }, '2027-01-20T09:00:00Z');
+    expect(plan.invoice?.lines.map((line) => line.amount)).toEqual(['-81.30', '2100.00']);
+    expect(plan.invoice?.periodEnd).toBe('2028-01-19');
+    expect(ws.subscription.billingDay).toBe(20);
+  });
+
+  test('classifies changes by interval, then by seat price', () => {
+    expect(classifyPlanChange(UPRO, UBIZ)).toBe('upgrade');
+    expect(classifyPlanChange(UBIZ, UPRO)).toBe('downgrade');
+    expect(classifyPlanChange(UPRO, UPRO_ANNUAL)).toBe('interval-up');
+    expect(classifyPlanChange(UPRO_ANNUAL, UPRO)).toBe('interval-down');
+  });
+});
+
+describe('R19 preview equals apply', () => {
+  test('planning the same change twice gives the same invoice, lines and balance (one code path)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 31 }), fc.constantFrom<ChangeRequest>(
+        { type: 'plan.change_requested', plan: 'ubiz' },
+        { type: 'plan.change_requested', plan: 'upro-annual' },
+        { type: 'plan.change_requested', plan: 'ustarter' },
+      ), (day, request) => {
+        const ws = newWorkspace();
+        const at = `2027-01-${String(day).padStart(2, '0')}T12:00:00Z`;
+        let preview: ChangePlan | RejectionError;
+        let applied: ChangePlan | RejectionError;
+        try {
+          preview = ws.plan(request, at);
+        } catch (error) {
+          preview = error as RejectionError;
+        }
+        try {
+          applied = ws.change(request, at);
+        } catch (error) {
+          applied = error as RejectionError;
+        }
+        expect(applied).toEqual(preview);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
