@@ -1,8 +1,9 @@
-import type { DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { Dependencies } from '../../shared/jobs/dependencies';
 import { publishOutbox, sweepOutbox } from '../../shared/jobs/publish';
 import { awsDependencies } from '../../shared/runtime/aws-dependencies';
 import { withMiddlewares } from '../../shared/runtime/middleware';
+import { logger } from '../../shared/runtime/observability';
 import { outboxEntriesFromStream } from '../../shared/store/dynamo-store';
 
 /**
@@ -11,9 +12,18 @@ import { outboxEntriesFromStream } from '../../shared/store/dynamo-store';
  * it publishes whatever the outbox still holds.
  */
 export function createPublisherHandler(deps: () => Dependencies) {
-  return async (event: DynamoDBStreamEvent | { sweep: true }): Promise<{ published: number }> => {
+  return async (event: DynamoDBStreamEvent | { sweep: true }): Promise<{ published: number } | DynamoDBBatchResponse> => {
     if ('sweep' in event) return { published: await sweepOutbox(deps()) };
-    return { published: await publishOutbox(deps(), outboxEntriesFromStream(event.Records)) };
+    // Partial batch response: a record that fails (and every later one, to keep order) is retried alone.
+    for (const [index, record] of event.Records.entries()) {
+      try {
+        await publishOutbox(deps(), outboxEntriesFromStream([record]));
+      } catch (error) {
+        logger.error('publish failed', error as Error);
+        return { batchItemFailures: event.Records.slice(index).map((failed) => ({ itemIdentifier: failed.dynamodb?.SequenceNumber ?? '' })) };
+      }
+    }
+    return { batchItemFailures: [] };
   };
 }
 

@@ -53,9 +53,7 @@ export async function runBillingJob(deps: Dependencies, job: JobName, invocation
     if (!outcome) continue;
     // A marker stays until its days are accrued: a period not renewed yet is finished next hour.
     if (job === 'accrual' && !dryRun && entry.sortKey && outcome.caughtUp) await deps.store.clearAccrualMarker(entry.workspace, entry.sortKey);
-    const { caughtUp, ...summary } = outcome;
-    void caughtUp;
-    report.workspaces.push(summary);
+    report.workspaces.push({ workspace: outcome.workspace, asOf: outcome.asOf, invoices: outcome.invoices, prorations: outcome.prorations });
   }
   return report;
 }
