@@ -14,6 +14,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { Construct } from 'constructs';
 import { BillingFunction, JOB_TIMEOUT } from './billing-function';
+import { EVENT_DETAIL_SCHEMAS } from '../shared/contracts/events';
 
 /** Name of the custom event bus: the app publishes domain events to it, the engine publishes `Invoice Issued`. */
 export const EVENT_BUS_NAME = 'prorata';
@@ -22,25 +23,7 @@ export const EVENT_BUS_NAME = 'prorata';
 export const ENGINE_EVENT_SOURCE = 'prorata';
 
 /** Detail types the ingest function consumes from the app; anything else on the bus is ignored. */
-export const INGESTED_DETAIL_TYPES = [
-  'subscription.started',
-  'subscription.canceled',
-  'member.invited',
-  'member.joined',
-  'member.role_changed',
-  'member.deactivated',
-  'member.reactivated',
-  'member.removed',
-  'plan.change_requested',
-  'seats.purchased',
-  'storage_addon.changed',
-  'ai_credit_pack.purchased',
-  'ai_credits.consumed',
-  'invoice.payment_failed',
-  'invoice.paid',
-  'payment_method.updated',
-  'storage.usage_reported',
-] as const;
+export const INGESTED_DETAIL_TYPES: readonly string[] = Object.keys(EVENT_DETAIL_SCHEMAS);
 
 /**
  * Hourly (at :05, evaluated in UTC), not daily: workspaces bill at their own local midnight, which

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { toBillingDate } from '../../shared/domain/calendar';
 import { planChange, classifyPlanChange, type ChangePlan, type ChangeRequest } from '../../shared/domain/changes';
-import { planBillingRun, startSubscription, type BillingStep } from '../../shared/domain/engine';
+import { planBillingRun, startSubscription } from '../../shared/domain/engine';
 import { RejectionError } from '../../shared/domain/errors';
-import { emptyBalance, type Balance, type Invoice } from '../../shared/domain/invoice';
-import type { BillingContext, Proration } from '../../shared/domain/proration';
-import type { SubscriptionState } from '../../shared/domain/subscription';
+import { emptyBalance } from '../../shared/domain/invoice';
+import type { BillingContext } from '../../shared/domain/proration';
 import { joins, makeContext, makePlan, makeWorkspace } from './fixtures';
+import { Ledger } from './ledger';
 
 const UPRO = makePlan({ id: 'upro', name: 'uPro', seatPrice: '70.00', maximumSeats: 20 });
 const UBIZ = makePlan({ id: 'ubiz', name: 'uBiz', seatPrice: '100.00' });
@@ -15,33 +15,14 @@ const UBASIC = makePlan({ id: 'ubasic', name: 'uBasic', seatPrice: '50.00' });
 const UPRO_ANNUAL = makePlan({ id: 'upro-annual', name: 'uPro Annual', interval: 'year', seatPrice: '700.00' });
 
 /** A workspace with 3 members (u1 the owner) on uPro monthly from 1 Jan 2027, and what it was billed. */
-class Workspace3 {
-  subscription: SubscriptionState;
-  balance: Balance;
-  prorations: Proration[] = [];
-  invoices: Invoice[] = [];
-
+class Workspace3 extends Ledger {
   constructor(public ctx: BillingContext) {
+    super(ctx.workspace.currency);
     const first = startSubscription(ctx, { subscriptionId: 's', planId: 'upro', at: '2027-01-01T09:00:00Z', date: '2027-01-01', billingDay: 1, seats: null, addonId: null }, emptyBalance('USD'));
     if (first.kind !== 'invoice') throw new Error('no first invoice');
     this.subscription = first.subscription;
     this.balance = first.balance;
     this.invoices.push(first.invoice);
-  }
-
-  private apply(steps: readonly BillingStep[]): void {
-    for (const step of steps) {
-      if (step.subscription) this.subscription = step.subscription;
-      if (step.kind === 'accrual') this.prorations.push(...step.prorations);
-      if ('invoice' in step) {
-        this.invoices.push(step.invoice);
-        this.balance = step.balance;
-      }
-    }
-  }
-
-  private unbilled(): Proration[] {
-    return this.prorations.filter((proration) => proration.seq >= this.subscription.billedProrationSeq);
   }
 
   plan(request: ChangeRequest, at: string, requestedBy = 'u1'): ChangePlan {

@@ -4,26 +4,22 @@ import { DateTime } from 'luxon';
 import { addDays, daysInclusive, startOfDateInstant, toBillingDate, type IsoDate } from '../../shared/domain/calendar';
 import type { Plan, Settings, Workspace } from '../../shared/domain/catalog';
 import { planBillingRun, startSubscription, type BillingStep, type RunOptions } from '../../shared/domain/engine';
-import { emptyBalance, settleLines, type Balance, type Invoice, type InvoiceLine } from '../../shared/domain/invoice';
+import { settleLines, type Balance, type Invoice, type InvoiceLine } from '../../shared/domain/invoice';
 import type { MemberEvent, MemberEventType } from '../../shared/domain/members';
 import { Money } from '../../shared/domain/money';
 import type { BillingContext, Proration } from '../../shared/domain/proration';
-import type { SubscriptionState } from '../../shared/domain/subscription';
+import { Ledger } from './ledger';
 import { joins, makeContext, makePlan, makeWorkspace, memberEvent } from './fixtures';
 
 // ---------------------------------------------------------------------------------------------
 // A tiny in-memory "store": applies the steps a run plans, keeps prorations, invoices, balance.
 // ---------------------------------------------------------------------------------------------
 
-class Account {
-  subscription!: SubscriptionState;
-  balance: Balance;
-  readonly prorations: Proration[] = [];
-  readonly invoices: Invoice[] = [];
+class Account extends Ledger {
   first!: Invoice;
 
   constructor(public ctx: BillingContext, balance?: Balance) {
-    this.balance = balance ?? emptyBalance(ctx.workspace.currency);
+    super(ctx.workspace.currency, balance);
   }
 
   /** Starts the subscription (R10) at `at`, billing date in the workspace zone. */
@@ -50,22 +46,10 @@ class Account {
     return step.invoice;
   }
 
-  /** Prorations not billed yet (numbered at or above the subscription's billed mark). */
-  unbilled(): Proration[] {
-    return this.prorations.filter((proration) => proration.seq >= this.subscription.billedProrationSeq);
-  }
-
   /** Plans a run and applies its steps in order, as the store would. */
   run(asOf: IsoDate, options: RunOptions = { invoice: true }): BillingStep[] {
     const steps = planBillingRun(this.ctx, this.subscription, this.unbilled(), this.balance, asOf, options);
-    for (const step of steps) {
-      if (step.subscription) this.subscription = step.subscription;
-      if (step.kind === 'accrual') this.prorations.push(...step.prorations);
-      if ('invoice' in step) {
-        this.invoices.push(step.invoice);
-        this.balance = step.balance;
-      }
-    }
+    this.apply(steps);
     return steps;
   }
 

@@ -2,24 +2,19 @@ import Decimal from 'decimal.js';
 import { toBillingDate, type IsoDate } from '../../shared/domain/calendar';
 import type { Plan } from '../../shared/domain/catalog';
 import { planBillingRun, startSubscription, type RunOptions } from '../../shared/domain/engine';
-import { emptyBalance, type Balance, type Invoice } from '../../shared/domain/invoice';
+import type { Invoice } from '../../shared/domain/invoice';
 import type { MemberEvent } from '../../shared/domain/members';
-import type { BillingContext, Proration } from '../../shared/domain/proration';
-import type { SubscriptionState } from '../../shared/domain/subscription';
+import type { BillingContext } from '../../shared/domain/proration';
 import { makeContext, makePlan, memberEvent } from './fixtures';
+import { Ledger } from './ledger';
 
 // Long replays (R4, R9, R11, R12): the engine run month by month against a day-by-day
 // recomputation written here (no engine accrual code is used for the expected amounts).
 
-/** Minimal copy of the in-memory store of engine.test.ts: applies the steps a run plans. */
-class Account {
-  subscription!: SubscriptionState;
-  balance: Balance;
-  readonly prorations: Proration[] = [];
-  readonly invoices: Invoice[] = [];
-
+/** The in-memory ledger with a subscription to start and run. */
+class Account extends Ledger {
   constructor(public ctx: BillingContext) {
-    this.balance = emptyBalance(ctx.workspace.currency);
+    super(ctx.workspace.currency);
   }
 
   start(at: string): Invoice {
@@ -37,16 +32,8 @@ class Account {
   }
 
   run(asOf: IsoDate, options: RunOptions = { invoice: true }): void {
-    const unbilled = this.prorations.filter((p) => p.seq >= this.subscription.billedProrationSeq);
-    const steps = planBillingRun(this.ctx, this.subscription, unbilled, this.balance, asOf, options);
-    for (const step of steps) {
-      if (step.subscription) this.subscription = step.subscription;
-      if (step.kind === 'accrual') this.prorations.push(...step.prorations);
-      if ('invoice' in step) {
-        this.invoices.push(step.invoice);
-        this.balance = step.balance;
-      }
-    }
+    const steps = planBillingRun(this.ctx, this.subscription, this.unbilled(), this.balance, asOf, options);
+    this.apply(steps);
   }
 }
 
