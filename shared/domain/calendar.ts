@@ -39,6 +39,26 @@ function formatDate(date: DateTime): IsoDate {
   return date.toFormat('yyyy-MM-dd');
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * Whole-day arithmetic on ISO dates as day numbers: calendar dates have no zone, and this is
+ * the hot path of accrual (luxon stays for zones and months).
+ */
+function toDayNumber(date: IsoDate): number {
+  if (!ISO_DATE.test(date)) throw new ValidationError('date', `not an ISO date: ${date}`);
+  const year = Number(date.slice(0, 4));
+  const month = Number(date.slice(5, 7));
+  const day = Number(date.slice(8, 10));
+  const ms = Date.UTC(year, month - 1, day);
+  if (month < 1 || month > 12 || day < 1 || new Date(ms).getUTCDate() !== day) throw new ValidationError('date', `not an ISO date: ${date}`);
+  return ms / DAY_MS;
+}
+
+function fromDayNumber(dayNumber: number): IsoDate {
+  return new Date(dayNumber * DAY_MS).toISOString().slice(0, 10);
+}
+
 /** True when `zone` is a valid IANA time zone name. */
 export function isValidZone(zone: string): boolean {
   return IANAZone.isValidZone(zone);
@@ -60,13 +80,12 @@ export function startOfDateInstant(date: IsoDate, zone: string): string {
 
 /** Adds (or subtracts) whole days. */
 export function addDays(date: IsoDate, days: number): IsoDate {
-  return formatDate(parseDate(date).plus({ days }));
+  return fromDayNumber(toDayNumber(date) + days);
 }
 
 /** Days from a..b inclusive (R3); zero when b is before a. */
 export function daysInclusive(a: IsoDate, b: IsoDate): number {
-  const diff = Math.round(parseDate(b).diff(parseDate(a), 'days').days) + 1;
-  return Math.max(0, diff);
+  return Math.max(0, toDayNumber(b) - toDayNumber(a) + 1);
 }
 
 /** Compares ISO dates (they sort as strings). */
@@ -85,22 +104,22 @@ export function minDate(a: IsoDate, b: IsoDate): IsoDate {
 /** Every date a..b inclusive, in order. */
 export function eachDate(a: IsoDate, b: IsoDate): IsoDate[] {
   const dates: IsoDate[] = [];
-  for (let d = a; d <= b; d = addDays(d, 1)) dates.push(d);
+  for (let day = toDayNumber(a), last = toDayNumber(b); day <= last; day += 1) dates.push(fromDayNumber(day));
   return dates;
 }
 
 /** A month counted from year 0, so anchors can step by months without clamping drift. */
 function monthIndexOf(date: IsoDate): number {
-  const parsed = parseDate(date);
-  return parsed.year * 12 + (parsed.month - 1);
+  toDayNumber(date);
+  return Number(date.slice(0, 4)) * 12 + (Number(date.slice(5, 7)) - 1);
 }
 
 /** Day D of the month `monthIndex`, clamped to the month's last day (R2). */
 export function anchorInMonth(monthIndex: number, billingDay: number): IsoDate {
   const year = Math.floor(monthIndex / 12);
-  const month = (monthIndex % 12) + 1;
-  const first = DateTime.fromObject({ year, month, day: 1 }, { zone: 'UTC' });
-  return formatDate(first.set({ day: Math.min(billingDay, first.daysInMonth ?? 28) }));
+  const month = monthIndex % 12;
+  const daysInMonth = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  return fromDayNumber(Date.UTC(year, month, Math.min(billingDay, daysInMonth)) / DAY_MS);
 }
 
 /** Validates a billing day, 1–31 (R2). */
@@ -171,8 +190,8 @@ const MONTHS_SHORT = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'S
 
 /** "23 Nov 2026": how dates read on invoice lines. */
 export function formatDay(date: IsoDate): string {
-  const d = parseDate(date);
-  return `${d.day} ${MONTHS_SHORT[d.month - 1]} ${d.year}`;
+  toDayNumber(date);
+  return `${Number(date.slice(8, 10))} ${MONTHS_SHORT[Number(date.slice(5, 7)) - 1]} ${date.slice(0, 4)}`;
 }
 
 /**

@@ -196,12 +196,21 @@ export function planBillingRun(
   let pending = [...unbilled];
   const version = () => subscription.version + 1;
 
+  // Accrual that finds no change only moves `accruedThrough`: the next step carries that state,
+  // so it costs no write of its own (one transaction per invoice on a quiet month).
+  let unwritten = false;
   const accrueTo = (through: IsoDate) => {
     const result = accrueProrations(ctx, subscription, through);
     if (result.subscription === subscription) return;
+    if (result.prorations.length === 0) {
+      subscription = result.subscription;
+      unwritten = true;
+      return;
+    }
     subscription = { ...result.subscription, version: version() };
     pending = [...pending, ...result.prorations];
     steps.push({ kind: 'accrual', subscription, prorations: result.prorations });
+    unwritten = false;
   };
 
   while (options.invoice) {
@@ -243,6 +252,7 @@ export function planBillingRun(
     }
     next = { ...next, version: version(), billedProrationSeq: billedThrough(pending, subscription.billedProrationSeq) };
     subscription = next;
+    unwritten = false;
     if (lines.length === 0) {
       steps.push({ kind: 'advance', subscription });
       continue;
@@ -254,5 +264,6 @@ export function planBillingRun(
   }
 
   if (options.accrueThrough && subscription.status !== 'ended') accrueTo(options.accrueThrough);
+  if (unwritten) steps.push({ kind: 'advance', subscription: { ...subscription, version: version() } });
   return steps;
 }

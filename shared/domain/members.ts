@@ -35,11 +35,10 @@ interface MemberState {
 
 /** Orders events by when they happened, then by arrival, so late delivery changes nothing. */
 export function sortMemberEvents(events: readonly MemberEvent[]): MemberEvent[] {
-  return [...events].sort((a, b) => compareInstants(a.at, b.at) || a.seq - b.seq);
-}
-
-function compareInstants(a: string, b: string): number {
-  return Date.parse(a) - Date.parse(b);
+  return events
+    .map((event) => ({ event, time: Date.parse(event.at) }))
+    .sort((a, b) => a.time - b.time || a.event.seq - b.event.seq)
+    .map(({ event }) => event);
 }
 
 function applyEvent(members: Map<string, MemberState>, event: MemberEvent): void {

@@ -147,10 +147,18 @@ export class Money {
   }
 }
 
+const SYMBOLS = new Map<string, string>();
+
+/** The currency's symbol ("$", "€", "KWD "), cached: building an Intl formatter is costly. */
 function currencySymbol(currency: string): string {
-  const parts = new Intl.NumberFormat('en-US', { style: 'currency', currency }).formatToParts(0);
-  const symbol = parts.find((part) => part.type === 'currency')?.value ?? currency;
-  return /^[A-Z]{3}$/.test(symbol) ? `${symbol} ` : symbol;
+  let symbol = SYMBOLS.get(currency);
+  if (symbol === undefined) {
+    const parts = new Intl.NumberFormat('en-US', { style: 'currency', currency }).formatToParts(0);
+    const found = parts.find((part) => part.type === 'currency')?.value ?? currency;
+    symbol = /^[A-Z]{3}$/.test(found) ? `${found} ` : found;
+    SYMBOLS.set(currency, symbol);
+  }
+  return symbol;
 }
 
 /** A fraction of a period in whole days (R3), kept as integers so it prints as "9 of 31 days". */

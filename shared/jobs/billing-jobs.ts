@@ -48,14 +48,26 @@ export async function runBillingJob(deps: Dependencies, job: JobName, invocation
     ? [{ workspace: invocation.workspace, sortKey: '' }]
     : await deps.store.findDue(job === 'invoicing' ? 'DUE' : 'ACCRUE', queryInstantFor(invocation));
   const report: JobReport = { job, dryRun, workspaces: [] };
-  for (const entry of due) {
+  await forEachConcurrently(due, WORKSPACE_CONCURRENCY, async (entry) => {
     const outcome = await withConflictRetry(() => runForWorkspace(deps, job, invocation, catalog, entry.workspace, dryRun, issuedAt));
-    if (!outcome) continue;
+    if (!outcome) return;
     // A marker stays until its days are accrued: a period not renewed yet is finished next hour.
     if (job === 'accrual' && !dryRun && entry.sortKey && outcome.caughtUp) await deps.store.clearAccrualMarker(entry.workspace, entry.sortKey);
     report.workspaces.push({ workspace: outcome.workspace, asOf: outcome.asOf, invoices: outcome.invoices, prorations: outcome.prorations });
-  }
+  });
+  report.workspaces.sort((a, b) => (a.workspace < b.workspace ? -1 : a.workspace > b.workspace ? 1 : 0));
   return report;
+}
+
+/** Workspaces billed at once by one run: they are independent, and DynamoDB latency dominates. */
+export const WORKSPACE_CONCURRENCY = 8;
+
+async function forEachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 async function runForWorkspace(
