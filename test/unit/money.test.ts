@@ -26,6 +26,7 @@ function priceArb(currency: string, maxMinor = 100_000_000): fc.Arbitrary<string
   return fc.integer({ min: 0, max: maxMinor }).map((minor) => new Decimal(minor).div(10 ** units).toFixed(units));
 }
 
+
 /** A day fraction days/of with a realistic denominator (a month, a quarter, a year). */
 const fractionArb: fc.Arbitrary<DayFraction> = fc
   .integer({ min: 28, max: 366 })
@@ -33,6 +34,9 @@ const fractionArb: fc.Arbitrary<DayFraction> = fc
 
 const roundingArb: fc.Arbitrary<Rounding> = fc.record({ mode: fc.constantFrom(...MODES), point: fc.constantFrom(...POINTS) });
 const currencyArb = fc.constantFrom(...SUPPORTED_CURRENCIES);
+
+/** A currency with a price in it. */
+const pricedArb = currencyArb.chain((currency) => fc.tuple(fc.constant(currency), priceArb(currency)));
 
 describe('R5 minor units per currency (ISO 4217)', () => {
   it.each([
@@ -203,7 +207,7 @@ describe('money properties', () => {
   it('every currency and rounding: prorated unit and line amounts are whole minor units', () => {
     fc.assert(
       fc.property(
-        currencyArb.chain((currency) => fc.tuple(fc.constant(currency), priceArb(currency))),
+        pricedArb,
         fc.integer({ min: -50, max: 50 }),
         fractionArb,
         roundingArb,
@@ -221,7 +225,7 @@ describe('money properties', () => {
   it('a full period (days === of) costs exactly price × quantity, at every rounding', () => {
     fc.assert(
       fc.property(
-        currencyArb.chain((currency) => fc.tuple(fc.constant(currency), priceArb(currency))),
+        pricedArb,
         fc.integer({ min: -100, max: 100 }),
         fc.integer({ min: 28, max: 366 }),
         roundingArb,
@@ -238,7 +242,7 @@ describe('money properties', () => {
   it('unit point: the line amount is exactly the rounded unit amount × quantity', () => {
     fc.assert(
       fc.property(
-        currencyArb.chain((currency) => fc.tuple(fc.constant(currency), priceArb(currency))),
+        pricedArb,
         fc.integer({ min: -100, max: 100 }),
         fractionArb,
         fc.constantFrom(...MODES),
@@ -257,7 +261,7 @@ describe('money properties', () => {
   it('line point: the line amount is within half a minor unit (one for down) of the exact price × quantity × fraction', () => {
     fc.assert(
       fc.property(
-        currencyArb.chain((currency) => fc.tuple(fc.constant(currency), priceArb(currency))),
+        pricedArb,
         fc.integer({ min: -100, max: 100 }),
         fractionArb,
         fc.constantFrom(...MODES),
@@ -277,7 +281,7 @@ describe('money properties', () => {
   it('credits are symmetric: a negative quantity gives the exact negation of the positive one', () => {
     fc.assert(
       fc.property(
-        currencyArb.chain((currency) => fc.tuple(fc.constant(currency), priceArb(currency))),
+        pricedArb,
         fc.integer({ min: 1, max: 100 }),
         fractionArb,
         roundingArb,
