@@ -13,8 +13,8 @@ const base = { workspace: id, at: instant.optional() };
 export const EVENT_DETAIL_SCHEMAS = {
   'subscription.started': z.object({ ...base, plan: id, seats: z.number().int().positive().optional(), billingDay: z.number().int().min(1).max(31).optional(), addon: id.optional() }),
   'subscription.canceled': z.object({ ...base, atPeriodEnd: z.boolean().default(true) }),
-  'member.invited': z.object({ ...base, member: id, role: id.default('member') }),
-  'member.joined': z.object({ ...base, member: id, role: id.default('member') }),
+  'member.invited': z.object({ ...base, member: id, role: id.optional() }),
+  'member.joined': z.object({ ...base, member: id, role: id.optional() }),
   'member.role_changed': z.object({ ...base, member: id, role: id }),
   'member.deactivated': z.object({ ...base, member: id }),
   'member.reactivated': z.object({ ...base, member: id }),

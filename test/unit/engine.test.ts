@@ -925,3 +925,19 @@ describe('engine properties (random month-long churn)', () => {
     );
   });
 });
+
+describe('R7 invitations keep their role', () => {
+  test('an admin invited on 5 Jan and accepting on 12 Jan without a role is a billable admin from 12 Jan', () => {
+    const members = [
+      memberEvent('2027-01-01T08:00:00Z', 'member.joined', 'u1', 'owner'),
+      memberEvent('2027-01-05T08:00:00Z', 'member.invited', 'u2', 'admin'),
+      { ...memberEvent('2027-01-12T08:00:00Z', 'member.joined', 'u2'), role: undefined },
+    ];
+    const account = new Account(makeContext(members));
+    account.start('2027-01-01T09:00:00Z');
+    account.run('2027-02-01');
+    const renewal = mustInvoice(account, '2027-02-01');
+    // 70 × 20/31 = 45.16 for the accepted invite, then 2 seats for February.
+    expect(renewal.lines.map((line) => line.amount)).toEqual(['45.16', '140.00']);
+  });
+});
