@@ -27,6 +27,12 @@ export function renderReport(name: string, result: SimulationResult): string {
     for (const rejection of result.rejections) out.push(`  ${rejection.at}  ${rejection.workspace}  ${rejection.type}: ${rejection.reason} (${rejection.message})`);
     out.push('');
   }
+  const notices = result.events.filter((event) => event.detailType === 'Seat Limit Exceeded');
+  if (notices.length) {
+    out.push('Warnings:');
+    for (const notice of notices) out.push(`  ${String(notice.detail.at)}  ${String(notice.detail.workspace)}  Seat Limit Exceeded: ${String(notice.detail.billableMembers)} billable members, ${String(notice.detail.seats)} seats bought`);
+    out.push('');
+  }
   out.push('Balances:');
   for (const [workspace, balance] of Object.entries(result.balances)) out.push(`  ${workspace}: billing credit ${balance.billingCredit}, AI credits ${balance.aiCredits}`);
   return out.join('\n');
