@@ -5,8 +5,10 @@ import { addonLine, billedThrough, findAddon, headerFor, nextTrueUpAfter, openPe
 import { assembleInvoice, invoiceIdFor, type Balance, type Invoice, type InvoiceLine } from './invoice';
 import { activeRoleAt, billableCountAt } from './members';
 import { Money, prorate } from './money';
-import { findPlan, type BillingContext, type Proration } from './proration';
-import { currentPeriodOf, nextAnchorOf, type PeriodRecord, type SubscriptionState } from './subscription';
+import { findPlan, seatsLabel, type BillingContext, type Proration } from './proration';
+import { chargedQuantityOn, currentPeriodOf, nextAnchorOf, type PeriodRecord, type SubscriptionState } from './subscription';
+import { fnv1a } from './hash';
+import Decimal from 'decimal.js';
 
 /** A self-serve change (R15–R18), as the events and the `changes` invocation carry it. */
 export type ChangeRequest =
@@ -51,17 +53,7 @@ export function classifyPlanChange(current: Plan, next: Plan): PlanChangeKind {
   const to = INTERVAL_MONTHS[next.interval];
   if (to > from) return 'interval-up';
   if (to < from) return 'interval-down';
-  return Money.of(next.seatPrice, 'USD').amount.gt(Money.of(current.seatPrice, 'USD').amount) ? 'upgrade' : 'downgrade';
-}
-
-function shortHash(text: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i += 1) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return hash.toString(36);
-}
-
-function chargedOn(period: PeriodRecord, date: IsoDate): number {
-  return period.changes.filter((change) => change.date <= date).reduce((sum, change) => sum + change.delta, period.baseQuantity);
+  return new Decimal(next.seatPrice).gt(current.seatPrice) ? 'upgrade' : 'downgrade';
 }
 
 /**
@@ -105,7 +97,7 @@ export function planChange(input: ChangeInput): ChangePlan {
     }
     if (subscription?.status === 'ended') subscription = undefined;
   }
-  const key = shortHash(`${request.type}|${JSON.stringify(request)}|${input.at}`);
+  const key = fnv1a(`${request.type}|${JSON.stringify(request)}|${input.at}`).toString(36);
   const result: ChangePlan = { steps, invoice: null, accrued: [], atPeriodEnd: null, balance, subscription };
 
   if (request.type === 'ai_credit_pack.purchased') {
@@ -128,7 +120,7 @@ export function planChange(input: ChangeInput): ChangePlan {
   const fraction = remainingFraction(date, period);
   const rounding = ctx.workspace.settings.rounding;
   const currency = ctx.workspace.currency;
-  const quantity = chargedOn(period, date);
+  const quantity = chargedQuantityOn(period, date);
   let seq = subscription.nextProrationSeq;
   const proration = (subject: Proration['subject'], delta: number, unitPrice: Money, description: string, planId: string): Proration => {
     const { unitAmount, amount } = prorate(unitPrice, delta, fraction, rounding);
@@ -143,7 +135,7 @@ export function planChange(input: ChangeInput): ChangePlan {
     if (plan.seatMode !== 'fixed') throw new RejectionError('fixed-seat-only', `${plan.name} bills active members; seats are not bought`);
     checkGates(input, { charges: true, alreadyOnPlan: false, usageExceeds: null });
     const price = Money.of(period.unitPrice, currency);
-    const line = proration('seats', request.seats, price, `${request.seats} seat${request.seats === 1 ? '' : 's'} bought on ${formatDay(date)}, ${fraction.days} of ${fraction.of} days × ${price.format()}`, plan.id);
+    const line = proration('seats', request.seats, price, `${seatsLabel(request.seats)} bought on ${formatDay(date)}, ${fraction.days} of ${fraction.of} days × ${price.format()}`, plan.id);
     line.toQuantity = quantity + request.seats;
     const periods = subscription.periods.map((record, index, all) => (index === all.length - 1 ? { ...record, changes: [...record.changes, { date, delta: request.seats }] } : record));
     const next: SubscriptionState = { ...subscription, periods, seatPurchases: [...subscription.seatPurchases, { date, seats: request.seats }], nextProrationSeq: seq, version: subscription.version + 1 };

@@ -13,7 +13,7 @@ import type { Addon, Plan } from './catalog';
 import { NotFoundError } from './errors';
 import { assembleInvoice, invoiceIdFor, type Balance, type Invoice, type InvoiceKind, type InvoiceLine } from './invoice';
 import { Money, prorate } from './money';
-import { accrueProrations, findPlan, paidQuantityAt, paidQuantityOn, type BillingContext, type Proration } from './proration';
+import { accrueProrations, findPlan, seatsLabel, paidQuantityAt, paidQuantityOn, type BillingContext, type Proration } from './proration';
 import { currentPeriodOf, nextAnchorOf, type PeriodRecord, type SubscriptionState } from './subscription';
 
 /** One atomic write the store applies, in order, each conditioned on the subscription's previous version. */
@@ -47,7 +47,7 @@ export function seatsLine(plan: Plan, quantity: number, period: BillingPeriod, c
   const partial = fraction.days !== fraction.of ? ` (${fraction.days} of ${fraction.of} days)` : '';
   return {
     kind: 'seats',
-    description: `${plan.name} × ${quantity} seat${quantity === 1 ? '' : 's'}, ${formatRange(period)}${partial}`,
+    description: `${plan.name} × ${seatsLabel(quantity)}, ${formatRange(period)}${partial}`,
     quantity,
     unitAmount: unitAmount.toString(),
     amount: amount.toString(),

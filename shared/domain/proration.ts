@@ -3,7 +3,7 @@ import { billableRolesOf, type Catalog, type Plan, type Workspace } from './cata
 import { NotFoundError } from './errors';
 import { billableCountAt, endOfDayCounts, type MemberEvent } from './members';
 import { Money, prorate } from './money';
-import { currentPeriodOf, lastDayOf, type PeriodRecord, type SubscriptionState } from './subscription';
+import { chargedQuantityOn, currentPeriodOf, lastDayOf, type SubscriptionState } from './subscription';
 
 /** What the pure core reads besides the subscription: the workspace, catalog and members. */
 export interface BillingContext {
@@ -79,11 +79,8 @@ export interface AccrualResult {
   prorations: Proration[];
 }
 
-function chargedOn(period: PeriodRecord, date: IsoDate): number {
-  return period.changes.filter((change) => change.date <= date).reduce((sum, change) => sum + change.delta, period.baseQuantity);
-}
-
-function seatsLabel(count: number): string {
+/** "1 seat", "3 seats". */
+export function seatsLabel(count: number): string {
   return `${count} seat${count === 1 ? '' : 's'}`;
 }
 
@@ -117,7 +114,7 @@ export function accrueProrations(ctx: BillingContext, subscription: Subscription
       highWater = Math.max(highWater, quantity);
       if (date < from) continue;
       const target = decreaseCredits ? quantity : highWater;
-      const charged = chargedOn(period, date);
+      const charged = chargedQuantityOn(period, date);
       if (target === charged) continue;
       const delta = target - charged;
       const fraction = remainingFraction(date, period);

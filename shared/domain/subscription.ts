@@ -64,6 +64,11 @@ export interface SubscriptionState {
   version: number;
 }
 
+/** The quantity charged for `date` in a period: its base plus every accrued change up to that date. */
+export function chargedQuantityOn(period: PeriodRecord, date: IsoDate): number {
+  return period.changes.filter((change) => change.date <= date).reduce((sum, change) => sum + change.delta, period.baseQuantity);
+}
+
 /** The period currently invoiced (the last one). */
 export function currentPeriodOf(subscription: SubscriptionState): PeriodRecord {
   const period = subscription.periods[subscription.periods.length - 1];

@@ -1,3 +1,5 @@
+import { fnv1a } from '../domain/hash';
+
 /**
  * The one key builder for the single table. Every item's `pk`/`sk` (and the due index's
  * `gsi1pk`/`gsi1sk`) is made here, so the layout is documented and changed in one place.
@@ -54,10 +56,5 @@ function prorationPrefix(subscriptionId: string): string {
 
 /** A stable shard for a workspace (FNV-1a), so its index entry always lands in the same partition. */
 export function shardOf(id: string, shards: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < id.length; i += 1) {
-    hash ^= id.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash % shards;
+  return fnv1a(id) % shards;
 }
