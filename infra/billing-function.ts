@@ -1,5 +1,7 @@
 import * as path from 'path';
-import { Duration } from 'aws-cdk-lib';
+import { CfnResource, Duration, Lazy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -32,19 +34,42 @@ export interface BillingFunctionProps {
    * @default - none (failed asynchronous events are dropped after retries)
    */
   readonly deadLetterQueue?: sqs.IQueue;
+  /**
+   * Customer-managed key that encrypts the function's log group. Its key policy must let
+   * `logs.<region>.amazonaws.com` use it for this account's log groups (see `ProrataStack`).
+   */
+  readonly logEncryptionKey: kms.IKey;
+  /**
+   * Caps (and reserves) concurrent executions, for the scheduled jobs: one run per hour is the
+   * norm, so a small cap only queues the rare overlap instead of letting it fan out.
+   * @default - unreserved (the account's shared pool)
+   */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /**
- * Every Prorata Lambda: one place for runtime, architecture, tracing, logging and bundling
- * defaults, so the handlers cannot drift apart (e.g. one left on x86 or without a log retention).
+ * Every Prorata Lambda: one place for runtime, architecture, tracing, logging, execution role and
+ * bundling defaults, so the handlers cannot drift apart (e.g. one left on x86, without a log
+ * retention or with a managed policy that writes to any log group).
  */
 export class BillingFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: BillingFunctionProps) {
-    // Explicit log group so retention is managed by the stack instead of "never expire" (exposed
-    // as `fn.logGroup`). Created in the parent scope: `this` is unusable before super().
+    // Explicit log group so retention and encryption are managed by the stack instead of "never
+    // expire" with a service key (exposed as `fn.logGroup`). It and the role are created in the
+    // parent scope: `this` is unusable before super().
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
       retention: logs.RetentionDays.ONE_MONTH,
+      encryptionKey: props.logEncryptionKey,
     });
+    // Own role instead of the generated one, which carries AWSLambdaBasicExecutionRole
+    // (logs:CreateLogGroup and writes to every log group in the account): this one may only write
+    // to the function's own log group. The grants the function adds later (X-Ray, DLQ, table)
+    // land in its default policy.
+    const role = new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of the ${props.handlerDir} function`,
+    });
+    logGroup.grantWrite(role);
     super(scope, id, {
       entry: path.join(REPO_ROOT, 'functions', props.handlerDir, 'handler.ts'),
       handler: 'handler',
@@ -57,7 +82,9 @@ export class BillingFunction extends NodejsFunction {
       timeout: props.timeout ?? DEFAULT_TIMEOUT,
       tracing: lambda.Tracing.ACTIVE,
       logGroup,
+      role,
       deadLetterQueue: props.deadLetterQueue,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       environment: {
         POWERTOOLS_SERVICE_NAME: 'prorata',
         NODE_OPTIONS: '--enable-source-maps',
@@ -75,5 +102,28 @@ export class BillingFunction extends NodejsFunction {
         forceDockerBundling: false,
       },
     });
+    dropRedundantRoleDependency(this, role);
   }
+}
+
+/**
+ * CDK makes every function `DependsOn` its role, but the function's `Role: Fn::GetAtt` already
+ * orders it after the role, so cfn-lint warns (W3005). Keep every other dependency, notably the
+ * role's policies, which the GetAtt does not imply: a function must not be invoked before its
+ * permissions exist. Computed at synthesis, once CDK has turned construct dependencies into
+ * resource dependencies.
+ */
+function dropRedundantRoleDependency(fn: lambda.Function, role: iam.Role): void {
+  const functionResource = fn.node.defaultChild as lambda.CfnFunction;
+  const roleResource = role.node.defaultChild as iam.CfnRole;
+  functionResource.addOverride(
+    'DependsOn',
+    Lazy.list({
+      produce: () =>
+        functionResource
+          .obtainDependencies()
+          .filter((dependency): dependency is CfnResource => CfnResource.isCfnResource(dependency) && dependency !== roleResource)
+          .map((dependency) => dependency.logicalId),
+    }),
+  );
 }

@@ -1,4 +1,4 @@
-import { App, CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import { App, Aws, CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import type { AppProps, StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -14,6 +14,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { Construct } from 'constructs';
 import { BillingFunction, JOB_TIMEOUT } from './billing-function';
+import { grantTableAccess, TABLE_ACCESS } from './table-access';
 import { EVENT_DETAIL_SCHEMAS } from '../shared/contracts/events';
 
 /** Name of the custom event bus: the app publishes domain events to it, the engine publishes `Invoice Issued`. */
@@ -35,6 +36,22 @@ export const JOB_SCHEDULE_EXPRESSION = 'cron(5 * * * ? *)';
 /** Name of the schedule group holding the job schedules (one per account and region, like the bus). */
 export const SCHEDULE_GROUP_NAME = 'prorata';
 
+/**
+ * How often the `publisher-sweep` schedule invokes the publisher with `{"sweep":true}`: outbox
+ * entries whose stream records exhausted their retries (PublisherFailureDlq) are published within
+ * this interval, without anyone replaying them by hand.
+ */
+export const PUBLISHER_SWEEP_INTERVAL = Duration.minutes(15);
+
+/**
+ * Reserved concurrency of each scheduled job (invoicing, accrual). A run is one invocation per hour
+ * that bills its workspaces 8 at a time, so 1 is the norm; 2 leaves room for one overlap (a
+ * Lambda retry of a failed run, a replay or an on-demand dry run) while a backlog of catch-up runs
+ * after an outage is queued by Lambda's asynchronous retries instead of contending on the same
+ * workspaces. Reserving also guarantees the jobs can run when other functions exhaust the account.
+ */
+export const JOB_RESERVED_CONCURRENCY = 2;
+
 /** Logical IDs of the stack outputs, for scripts that read them with `describe-stacks`. */
 export const OUTPUTS = {
   tableName: 'TableName',
@@ -48,8 +65,9 @@ export const OUTPUTS = {
 
 /**
  * Prorata's whole deployment: the single-table store, the event bus, the five Lambdas (ingest,
- * invoicing, accrual, outbox publisher, on-demand changes), the hourly job schedules and the
- * dead-letter queues that make sure no event or run is silently dropped.
+ * invoicing, accrual, outbox publisher, on-demand changes), each with a role limited to what its
+ * code calls (`table-access.ts`) and an encrypted log group, the hourly job schedules and the outbox
+ * sweep, and the dead-letter queues that make sure no event or run is silently dropped.
  */
 export class ProrataStack extends Stack {
   /** Single table: `pk`/`sk`, GSI `gsi1` (`gsi1pk`/`gsi1sk`), TTL `ttl`, stream NEW_IMAGE feeding the publisher. */
@@ -62,7 +80,7 @@ export class ProrataStack extends Stack {
   public readonly invoicingFunction: BillingFunction;
   /** Hourly: daily proration accrual. */
   public readonly accrualFunction: BillingFunction;
-  /** Publishes outbox items from the table stream to the bus, then deletes them. */
+  /** Publishes outbox items from the table stream (and, every 15 minutes, a sweep) to the bus, then deletes them. */
   public readonly publisherFunction: BillingFunction;
   /** On demand (invoked directly by the customer's backend): previews or applies a plan/add-on change. */
   public readonly changesFunction: BillingFunction;
@@ -100,6 +118,35 @@ export class ProrataStack extends Stack {
       projectionType: dynamodb.ProjectionType.ALL,
     });
 
+    // One key for every function log group. CloudWatch Logs encrypts with it as the regional service
+    // principal, limited to log groups of this account and region (the AWS-documented condition on
+    // the log group ARN in the encryption context). Retained like the log groups themselves, which
+    // CDK keeps on stack deletion and which would be unreadable without it.
+    const logsKey = new kms.Key(this, 'LogsKey', {
+      description: 'Prorata function log groups encryption',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    logsKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchLogsEncryptsThisAccountsLogGroups',
+        principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
+        actions: [
+          'kms:Encrypt',
+          'kms:Decrypt',
+          'kms:ReEncryptFrom',
+          'kms:ReEncryptTo',
+          'kms:GenerateDataKey',
+          'kms:GenerateDataKeyWithoutPlaintext',
+          'kms:DescribeKey',
+        ],
+        resources: ['*'],
+        conditions: {
+          ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:*` },
+        },
+      }),
+    );
+
     this.bus = new events.EventBus(this, 'Bus', { eventBusName: EVENT_BUS_NAME });
 
     const environment = { TABLE_NAME: this.table.tableName, EVENT_BUS_NAME: this.bus.eventBusName };
@@ -113,8 +160,9 @@ export class ProrataStack extends Stack {
       environment,
       // The handler throws on events it cannot apply: after Lambda's retries they land here, never dropped.
       deadLetterQueue: ingestFunctionDlq.queue,
+      logEncryptionKey: logsKey,
     });
-    this.table.grantReadWriteData(this.ingestFunction);
+    grantTableAccess(this.ingestFunction, this.table, tableKey, TABLE_ACCESS.ingest);
 
     new events.Rule(this, 'IngestRule', {
       eventBus: this.bus,
@@ -145,8 +193,10 @@ export class ProrataStack extends Stack {
       timeout: JOB_TIMEOUT,
       environment,
       deadLetterQueue: invoicingFunctionDlq.queue,
+      logEncryptionKey: logsKey,
+      reservedConcurrentExecutions: JOB_RESERVED_CONCURRENCY,
     });
-    this.table.grantReadWriteData(this.invoicingFunction);
+    grantTableAccess(this.invoicingFunction, this.table, tableKey, TABLE_ACCESS.invoicing);
 
     this.accrualFunction = new BillingFunction(this, 'AccrualFunction', {
       handlerDir: 'accrual',
@@ -154,8 +204,10 @@ export class ProrataStack extends Stack {
       timeout: JOB_TIMEOUT,
       environment,
       deadLetterQueue: accrualFunctionDlq.queue,
+      logEncryptionKey: logsKey,
+      reservedConcurrentExecutions: JOB_RESERVED_CONCURRENCY,
     });
-    this.table.grantReadWriteData(this.accrualFunction);
+    grantTableAccess(this.accrualFunction, this.table, tableKey, TABLE_ACCESS.accrual);
 
     const scheduleGroup = new scheduler.ScheduleGroup(this, 'ScheduleGroup', {
       scheduleGroupName: SCHEDULE_GROUP_NAME,
@@ -163,56 +215,31 @@ export class ProrataStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const schedulerDlq = new DeadLetterQueue(this, 'SchedulerDlq');
+    const schedules = new Schedules(this, scheduleGroup, schedulerDlq.queue);
     const jobs: ReadonlyArray<[string, BillingFunction]> = [
       ['invoicing-hourly', this.invoicingFunction],
       ['accrual-hourly', this.accrualFunction],
     ];
     for (const [scheduleName, fn] of jobs) {
-      // Own role rather than LambdaInvoke's generated one, so the wildcard finding below can be
-      // acknowledged on it; trust scoped like the generated role (this account, this group).
-      const role = new iam.Role(this, `ScheduleRole-${scheduleName}`, {
-        description: `EventBridge Scheduler: ${scheduleName} invokes its job function`,
-        assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-          conditions: {
-            StringEquals: {
-              'aws:SourceAccount': this.account,
-              'aws:SourceArn': scheduleGroup.scheduleGroupArn,
-            },
-          },
-        }),
-      });
-      new scheduler.Schedule(this, `Schedule-${scheduleName}`, {
-        scheduleName,
-        scheduleGroup,
+      schedules.add(scheduleName, fn, {
         description: `Invokes ${scheduleName.split('-')[0]} with the scheduled time; the job bills whatever is due then`,
         schedule: scheduler.ScheduleExpression.expression(JOB_SCHEDULE_EXPRESSION, TimeZone.ETC_UTC),
-        // Billing time is the scheduled time carried in the input, so jitter buys nothing.
-        timeWindow: scheduler.TimeWindow.off(),
-        target: new LambdaInvoke(fn, {
-          role,
-          // The job computes what is due from the scheduled time, never from "now", so a retried
-          // or replayed run bills the same hour it was meant to.
-          input: scheduler.ScheduleTargetInput.fromObject({
-            scheduledTime: scheduler.ContextAttribute.scheduledTime,
-          }),
-          retryAttempts: 20,
-          maxEventAge: Duration.hours(24),
-          deadLetterQueue: schedulerDlq.queue,
-        }),
+        // The job computes what is due from the scheduled time, never from "now", so a retried
+        // or replayed run bills the same hour it was meant to.
+        input: scheduler.ScheduleTargetInput.fromObject({ scheduledTime: scheduler.ContextAttribute.scheduledTime }),
+        retryAttempts: 20,
+        maxEventAge: Duration.hours(24),
       });
-      acknowledge(
-        role,
-        `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(fn)}.Arn>:*]`,
-        'grantInvoke also covers the versions and aliases (:*) of this one function; nothing else is invocable',
-      );
     }
 
     // --- outbox publisher: table stream -> bus ------------------------------------------------------
     const publisherFailureDlq = new DeadLetterQueue(this, 'PublisherFailureDlq');
     this.publisherFunction = new BillingFunction(this, 'PublisherFunction', {
       handlerDir: 'publisher',
-      description: 'Publishes OUTBOX# items inserted in the billing table to the prorata bus, then deletes them',
+      description:
+        'Publishes OUTBOX# items inserted in the billing table to the prorata bus, then deletes them; every 15 minutes sweeps what the stream left',
       environment,
+      logEncryptionKey: logsKey,
     });
     this.publisherFunction.addEventSource(
       new DynamoEventSource(this.table, {
@@ -233,7 +260,18 @@ export class ProrataStack extends Stack {
       }),
     );
     this.bus.grantPutEventsTo(this.publisherFunction);
-    this.table.grantReadWriteData(this.publisherFunction);
+    // The stream reads (and kms:Decrypt for its records) come from the event source above.
+    grantTableAccess(this.publisherFunction, this.table, tableKey, TABLE_ACCESS.publisher);
+    // Entries whose stream records exhausted their retries (or whose publish failed after the
+    // insert) stay in the outbox; the sweep publishes them, so PublisherFailureDlq needs no replay.
+    schedules.add('publisher-sweep', this.publisherFunction, {
+      description: 'Invokes the publisher with {"sweep":true}: publishes whatever the outbox still holds',
+      schedule: scheduler.ScheduleExpression.rate(PUBLISHER_SWEEP_INTERVAL),
+      input: scheduler.ScheduleTargetInput.fromObject({ sweep: true }),
+      // A sweep older than the next one is redundant: give up (to the scheduler DLQ) after one interval.
+      retryAttempts: 3,
+      maxEventAge: PUBLISHER_SWEEP_INTERVAL,
+    });
 
     // --- changes: on-demand preview / apply of a plan or add-on change ---------------------------
     // Invoked synchronously (RequestResponse) by the customer's backend, which gets the result or
@@ -244,8 +282,9 @@ export class ProrataStack extends Stack {
       description:
         'On demand: previews (default, writes nothing) or applies a plan, seats, storage add-on or AI credit pack change for one workspace',
       environment,
+      logEncryptionKey: logsKey,
     });
-    this.table.grantReadWriteData(this.changesFunction);
+    grantTableAccess(this.changesFunction, this.table, tableKey, TABLE_ACCESS.changes);
 
     new CfnOutput(this, OUTPUTS.tableName, { value: this.table.tableName });
     new CfnOutput(this, OUTPUTS.eventBusName, { value: this.bus.eventBusName });
@@ -279,7 +318,6 @@ export class ProrataStack extends Stack {
     for (const dlq of dlqsNagDoesNotRecognise) {
       acknowledge(dlq, 'AwsSolutions-SQS3', 'this queue is itself a dead-letter queue');
     }
-    const tableArn = `<${this.logicalIdOf(this.table)}.Arn>`;
     const functions = [
       this.ingestFunction,
       this.invoicingFunction,
@@ -293,42 +331,82 @@ export class ProrataStack extends Stack {
         'AwsSolutions-L1',
         'nodejs22.x is the runtime the deployment target requires; upgrade deliberately, together with the handlers',
       );
+      // The execution role is the function's sibling (BillingFunction creates it before the function).
       acknowledge(
-        fn,
-        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        'AWSLambdaBasicExecutionRole only allows writing to CloudWatch Logs, which every function needs',
-      );
-      acknowledge(
-        fn,
+        fn.role ?? fn,
         'AwsSolutions-IAM5[Resource::*]',
         'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) and, for the stream consumer, dynamodb:ListStreams support no resource-level permissions',
       );
-      acknowledge(
-        fn,
-        `AwsSolutions-IAM5[Resource::${tableArn}/index/*]`,
-        'table.grantReadWriteData covers the indexes of this one table (gsi1); the access patterns query it',
-      );
-      acknowledge(
-        fn,
-        'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-        'CDK table grant for the customer-managed table key; scoped to that one key',
-      );
-      acknowledge(
-        fn,
-        'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
-        'CDK table grant for the customer-managed table key; scoped to that one key',
-      );
     }
   }
+}
 
-  /** The CloudFormation logical ID of a construct's default resource, as cdk-nag prints it. */
-  private logicalIdOf(construct: IConstruct): string {
-    const resource = construct.node.defaultChild;
-    if (!(resource instanceof CfnElement)) {
-      throw new Error(`${construct.node.path} has no CloudFormation resource as default child`);
-    }
-    return this.getLogicalId(resource);
+/** What varies between the stack's schedules. */
+interface ScheduleOptions {
+  readonly description: string;
+  readonly schedule: scheduler.ScheduleExpression;
+  readonly input: scheduler.ScheduleTargetInput;
+  readonly retryAttempts: number;
+  readonly maxEventAge: Duration;
+}
+
+/**
+ * Makes the stack's EventBridge Scheduler schedules alike: in the `prorata` group, each invoking one
+ * function through its own role, with no flexible window, and what cannot be delivered after the
+ * retries sent to the shared scheduler DLQ.
+ */
+class Schedules {
+  constructor(
+    private readonly stack: Stack,
+    private readonly group: scheduler.IScheduleGroup,
+    private readonly deadLetterQueue: sqs.IQueue,
+  ) {}
+
+  add(scheduleName: string, fn: lambda.IFunction, options: ScheduleOptions): void {
+    // Own role rather than LambdaInvoke's generated one, so the wildcard finding below can be
+    // acknowledged on it; trust scoped like the generated role (this account, this group).
+    const role = new iam.Role(this.stack, `ScheduleRole-${scheduleName}`, {
+      description: `EventBridge Scheduler: ${scheduleName} invokes its function`,
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: {
+            'aws:SourceAccount': this.stack.account,
+            'aws:SourceArn': this.group.scheduleGroupArn,
+          },
+        },
+      }),
+    });
+    new scheduler.Schedule(this.stack, `Schedule-${scheduleName}`, {
+      scheduleName,
+      scheduleGroup: this.group,
+      description: options.description,
+      schedule: options.schedule,
+      // The jobs bill the scheduled time carried in their input and a sweep takes whatever the outbox
+      // holds when it runs, so jitter buys nothing.
+      timeWindow: scheduler.TimeWindow.off(),
+      target: new LambdaInvoke(fn, {
+        role,
+        input: options.input,
+        retryAttempts: options.retryAttempts,
+        maxEventAge: options.maxEventAge,
+        deadLetterQueue: this.deadLetterQueue,
+      }),
+    });
+    acknowledge(
+      role,
+      `AwsSolutions-IAM5[Resource::<${logicalIdOf(fn)}.Arn>:*]`,
+      'grantInvoke also covers the versions and aliases (:*) of this one function; nothing else is invocable',
+    );
   }
+}
+
+/** The CloudFormation logical ID of a construct's default resource, as cdk-nag prints it. */
+function logicalIdOf(construct: IConstruct): string {
+  const resource = construct.node.defaultChild;
+  if (!(resource instanceof CfnElement)) {
+    throw new Error(`${construct.node.path} has no CloudFormation resource as default child`);
+  }
+  return Stack.of(construct).getLogicalId(resource);
 }
 
 /**

@@ -14,8 +14,10 @@ import {
   createProrataApp,
   ENGINE_EVENT_SOURCE,
   INGESTED_DETAIL_TYPES,
+  JOB_RESERVED_CONCURRENCY,
   JOB_SCHEDULE_EXPRESSION,
 } from '../../infra/prorata-stack';
+import type { BillingFunction } from '../../infra/billing-function';
 import type { ProrataStack } from '../../infra/prorata-stack';
 
 type Json = Record<string, unknown>;
@@ -71,12 +73,18 @@ function allStatements(): Array<{ policy: string; statement: Statement }> {
 }
 
 /** Every billing function the stack defines. */
-function allFunctions(): IConstruct[] {
+function allFunctions(): BillingFunction[] {
   return [stack.ingestFunction, stack.invoicingFunction, stack.accrualFunction, stack.publisherFunction, stack.changesFunction];
 }
 
 function actionsOf(statement: Statement): string[] {
   return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+}
+
+/** The statements of every `AWS::IAM::Policy` attached to a role. */
+function statementsOfRole(role: IConstruct): Array<{ policy: string; statement: Statement }> {
+  const roleRef = JSON.stringify(ref(role));
+  return allStatements().filter(({ policy }) => (resourceProps(policy).Roles as unknown[]).some((r) => JSON.stringify(r) === roleRef));
 }
 
 beforeAll(() => {
@@ -167,11 +175,53 @@ describe('functions', () => {
     expect(resourceProps(logicalId(stack.changesFunction)).Timeout).toBe(30);
   });
 
-  test('every function logs to its own log group kept for one month', () => {
-    const groups = template.findResources('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 30 } });
+  test('every function logs to its own log group kept for one month, encrypted with the logs key', () => {
+    const logsKey = getAtt(stack.node.findChild('LogsKey'), 'Arn');
+    const groups = template.findResources('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 30, KmsKeyId: logsKey } });
     expect(Object.keys(groups)).toHaveLength(5);
-    for (const fn of [stack.ingestFunction, stack.invoicingFunction, stack.accrualFunction, stack.publisherFunction, stack.changesFunction]) {
+    template.resourceCountIs('AWS::Logs::LogGroup', 5);
+    for (const fn of allFunctions()) {
       expect(resourceProps(logicalId(fn)).LoggingConfig).toEqual({ LogGroup: ref(fn.logGroup) });
+    }
+  });
+
+  test('the logs key rotates, is retained, and only CloudWatch Logs of this region may use it, for this account\'s log groups', () => {
+    const keyId = logicalId(stack.node.findChild('LogsKey'));
+    template.hasResource('AWS::KMS::Key', { Properties: Match.objectLike({ EnableKeyRotation: true }), DeletionPolicy: 'Retain' });
+    const statements = (resourceProps(keyId).KeyPolicy as { Statement: Json[] }).Statement;
+    const logsStatement = statements.find((statement) => JSON.stringify(statement.Principal).includes('logs.'));
+    expect(logsStatement).toEqual({
+      Sid: 'CloudWatchLogsEncryptsThisAccountsLogGroups',
+      Effect: 'Allow',
+      Principal: { Service: { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
+      Action: [
+        'kms:Decrypt',
+        'kms:DescribeKey',
+        'kms:Encrypt',
+        'kms:GenerateDataKey',
+        'kms:GenerateDataKeyWithoutPlaintext',
+        'kms:ReEncryptFrom',
+        'kms:ReEncryptTo',
+      ],
+      Resource: '*',
+      Condition: {
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': {
+            'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':log-group:*']],
+          },
+        },
+      },
+    });
+    // Besides the account's own administration statement (CDK's default), nothing else may use the key.
+    expect(statements).toHaveLength(2);
+  });
+
+  test('the scheduled jobs have reserved concurrency; the other functions use the shared pool', () => {
+    expect(JOB_RESERVED_CONCURRENCY).toBe(2);
+    expect(resourceProps(logicalId(stack.invoicingFunction)).ReservedConcurrentExecutions).toBe(2);
+    expect(resourceProps(logicalId(stack.accrualFunction)).ReservedConcurrentExecutions).toBe(2);
+    for (const fn of [stack.ingestFunction, stack.publisherFunction, stack.changesFunction]) {
+      expect(resourceProps(logicalId(fn)).ReservedConcurrentExecutions).toBeUndefined();
     }
   });
 
@@ -185,7 +235,7 @@ describe('functions', () => {
     });
   });
 
-  test('changes: on demand only, nodejs22.x on arm64 with the table and bus env, read/write on the table', () => {
+  test('changes: on demand only, nodejs22.x on arm64 with the table and bus env', () => {
     const id = logicalId(stack.changesFunction);
     expect(resourceProps(id)).toMatchObject({
       Runtime: 'nodejs22.x',
@@ -203,13 +253,7 @@ describe('functions', () => {
       expect(JSON.stringify(template.findResources(type))).not.toContain(JSON.stringify(arn));
     }
     expect(Object.keys(template.findResources('AWS::Lambda::Permission', { Properties: { FunctionName: arn } }))).toHaveLength(0);
-    // Same table grant as the other functions; no direct PutEvents (changes reach the bus via the outbox).
-    const role = stack.changesFunction.role;
-    if (!role) throw new Error('changes has no role');
-    const statements = allStatements().filter(({ policy }) => JSON.stringify(resourceProps(policy).Roles) === JSON.stringify([ref(role)]));
-    const tableStatement = statements.find(({ statement }) => actionsOf(statement).includes('dynamodb:PutItem'));
-    expect(tableStatement?.statement.Resource).toEqual([getAtt(stack.table, 'Arn'), { 'Fn::Join': ['', [getAtt(stack.table, 'Arn'), '/index/*']] }]);
-    expect(statements.flatMap(({ statement }) => actionsOf(statement))).not.toContain('events:PutEvents');
+    // Its grants (no direct PutEvents: changes reach the bus via the outbox) are asserted under 'least privilege'.
   });
 });
 
@@ -274,12 +318,52 @@ describe('schedules', () => {
     expect(JOB_SCHEDULE_EXPRESSION).toBe('cron(5 * * * ? *)');
   });
 
+  test('publisher-sweep: every 15 minutes, {"sweep":true} to the publisher, retried, scheduler DLQ', () => {
+    const schedules = template.findResources('AWS::Scheduler::Schedule', { Properties: { Name: 'publisher-sweep' } }) as Record<
+      string,
+      { Properties: { Target: { Input: string } } }
+    >;
+    expect(Object.keys(schedules)).toHaveLength(1);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'publisher-sweep',
+      GroupName: 'prorata',
+      ScheduleExpression: 'rate(15 minutes)',
+      State: 'ENABLED',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: {
+        Arn: getAtt(stack.publisherFunction, 'Arn'),
+        RoleArn: getAtt(stack.node.findChild('ScheduleRole-publisher-sweep'), 'Arn'),
+        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 900 },
+        DeadLetterConfig: { Arn: dlqArn('SchedulerDlq') },
+        Input: Match.anyValue(),
+      },
+    });
+    const input: unknown = JSON.parse(Object.values(schedules)[0].Properties.Target.Input);
+    expect(input).toEqual({ sweep: true });
+  });
+
+  test('each scheduler role may invoke its own function and send to the scheduler DLQ, nothing else', () => {
+    const targets = [
+      ['invoicing-hourly', stack.invoicingFunction],
+      ['accrual-hourly', stack.accrualFunction],
+      ['publisher-sweep', stack.publisherFunction],
+    ] as const;
+    for (const [name, fn] of targets) {
+      const role = stack.node.findChild(`ScheduleRole-${name}`);
+      const arn = getAtt(fn, 'Arn');
+      expect(statementsOfRole(role).map(({ statement }) => statement)).toEqual([
+        { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: [arn, { 'Fn::Join': ['', [arn, ':*']] }] },
+        { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: dlqArn('SchedulerDlq') },
+      ]);
+    }
+  });
+
   test('scheduler roles are assumable only by Scheduler for this account and schedule group', () => {
     const groupArn = getAtt(stack.node.findChild('ScheduleGroup'), 'Arn');
     const roles = template.findResources('AWS::IAM::Role', {
       Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'scheduler.amazonaws.com' } })] } },
     });
-    expect(Object.keys(roles)).toHaveLength(2);
+    expect(Object.keys(roles)).toHaveLength(3);
     for (const role of Object.values(roles) as Array<{ Properties: { AssumeRolePolicyDocument: { Statement: Json[] } } }>) {
       expect(role.Properties.AssumeRolePolicyDocument.Statement[0].Condition).toEqual({
         StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' }, 'aws:SourceArn': groupArn },
@@ -345,9 +429,141 @@ describe('dead-letter queues', () => {
 });
 
 describe('least privilege', () => {
-  test('no statement allows every action of a service', () => {
-    const broad = allStatements().filter(({ statement }) => actionsOf(statement).some((action) => action === '*' || action.endsWith(':*')));
-    expect(broad).toEqual([]);
+  const TABLE_ITEM_ACTIONS = [
+    'dynamodb:ConditionCheckItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Query',
+    'dynamodb:UpdateItem',
+  ];
+  const TABLE_KEY_WRITER = ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKey'];
+  const LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+  const XRAY = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+
+  /**
+   * Exactly what each function's role may do, by resource. Keep in step with `infra/table-access.ts`
+   * and the README's "Least privilege" section; a change here is a change of the deployed permissions.
+   */
+  const expectedGrants = (): Array<[string, BillingFunction, Record<string, string[]>]> => [
+    [
+      'ingest',
+      stack.ingestFunction,
+      { 'own log group': LOGS, '*': XRAY, IngestFunctionDlq: ['sqs:SendMessage'], table: TABLE_ITEM_ACTIONS, 'table key': TABLE_KEY_WRITER },
+    ],
+    [
+      'invoicing',
+      stack.invoicingFunction,
+      {
+        'own log group': LOGS,
+        '*': XRAY,
+        InvoicingFunctionDlq: ['sqs:SendMessage'],
+        table: TABLE_ITEM_ACTIONS,
+        'table/index/gsi1': ['dynamodb:Query'],
+        'table key': TABLE_KEY_WRITER,
+      },
+    ],
+    [
+      'accrual',
+      stack.accrualFunction,
+      {
+        'own log group': LOGS,
+        '*': XRAY,
+        AccrualFunctionDlq: ['sqs:SendMessage'],
+        table: TABLE_ITEM_ACTIONS,
+        'table/index/gsi1': ['dynamodb:Query'],
+        'table key': TABLE_KEY_WRITER,
+      },
+    ],
+    [
+      'publisher',
+      stack.publisherFunction,
+      {
+        'own log group': LOGS,
+        // ListStreams has no resource-level permissions.
+        '*': ['dynamodb:ListStreams', ...XRAY],
+        PublisherFailureDlq: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+        bus: ['events:PutEvents'],
+        table: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+        'table stream': ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+        'table key': TABLE_KEY_WRITER,
+      },
+    ],
+    ['changes', stack.changesFunction, { 'own log group': LOGS, '*': XRAY, table: TABLE_ITEM_ACTIONS, 'table key': TABLE_KEY_WRITER }],
+  ];
+
+  /** Names the resources a function's statements may point at, so the expectations read as intent. */
+  function resourceLabel(resource: unknown, fn: BillingFunction): string {
+    const tableArn = getAtt(stack.table, 'Arn');
+    const labels: Array<[string, unknown]> = [
+      ['*', '*'],
+      ['table', tableArn],
+      ['table/index/gsi1', { 'Fn::Join': ['', [tableArn, '/index/gsi1']] }],
+      ['table stream', getAtt(stack.table, 'StreamArn')],
+      ['table key', getAtt(stack.node.findChild('TableKey'), 'Arn')],
+      ['bus', getAtt(stack.bus, 'Arn')],
+      ['own log group', getAtt(fn.logGroup, 'Arn')],
+      ...['IngestFunctionDlq', 'InvoicingFunctionDlq', 'AccrualFunctionDlq', 'PublisherFailureDlq', 'SchedulerDlq', 'IngestRuleDlq'].map(
+        (id): [string, unknown] => [id, dlqArn(id)],
+      ),
+    ];
+    const match = labels.find(([, value]) => JSON.stringify(value) === JSON.stringify(resource));
+    return match ? match[0] : `unknown ${JSON.stringify(resource)}`;
+  }
+
+  test.each(['ingest', 'invoicing', 'accrual', 'publisher', 'changes'])('%s: its role allows exactly the expected actions, on the expected resources', (name) => {
+    const [, fn, expected] = expectedGrants().find(([n]) => n === name) ?? [];
+    if (!fn || !expected) throw new Error(`no expectation for ${name}`);
+    const role = fn.role;
+    if (!role) throw new Error(`${name} has no role`);
+    // Everything lives in the role's own policy: no managed policy (AWSLambdaBasicExecutionRole
+    // would allow writing to every log group) and no inline policy on the role itself.
+    expect(resourceProps(logicalId(role)).ManagedPolicyArns).toBeUndefined();
+    expect(resourceProps(logicalId(role)).Policies).toBeUndefined();
+
+    const granted: Record<string, string[]> = {};
+    for (const { statement } of statementsOfRole(role)) {
+      expect(statement).toEqual({ Effect: 'Allow', Action: statement.Action, Resource: statement.Resource });
+      const resources = Array.isArray(statement.Resource) ? (statement.Resource as unknown[]) : [statement.Resource];
+      for (const resource of resources) {
+        const label = resourceLabel(resource, fn);
+        granted[label] = [...new Set([...(granted[label] ?? []), ...actionsOf(statement)])].sort();
+      }
+    }
+    expect(granted).toEqual(expected);
+    // The exact set of actions, whatever the resource.
+    const allActions = [...new Set(Object.values(granted).flat())].sort();
+    expect(allActions).toEqual([...new Set(Object.values(expected).flat())].sort());
+  });
+
+  test('the five function roles are the only Lambda execution roles', () => {
+    const roles = template.findResources('AWS::IAM::Role', {
+      Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] } },
+    });
+    const functionRoles = allFunctions().map((fn) => {
+      const role = fn.role;
+      if (!role) throw new Error(`${fn.node.path} has no role`);
+      return logicalId(role);
+    });
+    expect(Object.keys(roles).sort()).toEqual(functionRoles.sort());
+  });
+
+  test('no Scan, no BatchWriteItem, and no wildcard action in any policy', () => {
+    const actions = allStatements().flatMap(({ statement }) => actionsOf(statement));
+    expect(actions.length).toBeGreaterThan(0);
+    expect(actions).not.toContain('dynamodb:Scan');
+    expect(actions).not.toContain('dynamodb:BatchWriteItem');
+    // Neither `dynamodb:*`, `kms:GenerateDataKey*` nor any other wildcard.
+    expect(actions.filter((action) => action.includes('*'))).toEqual([]);
+  });
+
+  test('the table and its key are reachable only through the function grants', () => {
+    const arns = [getAtt(stack.table, 'Arn'), getAtt(stack.node.findChild('TableKey'), 'Arn')].map((arn) => JSON.stringify(arn));
+    const functionPolicies = new Set(allFunctions().flatMap((fn) => (fn.role ? statementsOfRole(fn.role).map(({ policy }) => policy) : [])));
+    const elsewhere = allStatements().filter(
+      ({ policy, statement }) => !functionPolicies.has(policy) && arns.some((arn) => JSON.stringify(statement.Resource).includes(arn)),
+    );
+    expect(elsewhere).toEqual([]);
   });
 });
 
