@@ -36,23 +36,20 @@ export async function ingestEvent(deps: Dependencies, event: AppEvent): Promise<
         return await startFromEvent(deps, workspace, event, event.detail as EventDetail<'subscription.started'>);
       case 'subscription.canceled':
         return await cancelFromEvent(deps, workspace, event, event.detail as EventDetail<'subscription.canceled'>);
+      // Profile updates are single atomic UpdateItems (no read-modify-write), so concurrent
+      // deliveries never lose one another; a dated update older than the stored one is ignored.
       case 'payment_method.updated':
-        await deps.store.updateWorkspace(workspace.id, { paymentMethod: (event.detail as EventDetail<'payment_method.updated'>).present });
+        await deps.store.setPaymentMethod(workspace.id, (event.detail as EventDetail<'payment_method.updated'>).present, event.at);
         return { status: 'stored' };
       case 'storage.usage_reported':
-        await deps.store.updateWorkspace(workspace.id, { storageUsedGb: (event.detail as EventDetail<'storage.usage_reported'>).usedGb });
+        await deps.store.setStorageUsage(workspace.id, (event.detail as EventDetail<'storage.usage_reported'>).usedGb, event.at);
         return { status: 'stored' };
-      case 'invoice.payment_failed': {
-        const invoice = (event.detail as EventDetail<'invoice.payment_failed'>).invoice;
-        const failed = new Set(workspace.failedInvoices ?? []).add(invoice);
-        await deps.store.updateWorkspace(workspace.id, { failedInvoices: [...failed] });
+      case 'invoice.payment_failed':
+        await deps.store.addFailedInvoice(workspace.id, (event.detail as EventDetail<'invoice.payment_failed'>).invoice);
         return { status: 'stored' };
-      }
-      case 'invoice.paid': {
-        const invoice = (event.detail as EventDetail<'invoice.paid'>).invoice;
-        await deps.store.updateWorkspace(workspace.id, { failedInvoices: (workspace.failedInvoices ?? []).filter((id) => id !== invoice) });
+      case 'invoice.paid':
+        await deps.store.removeFailedInvoice(workspace.id, (event.detail as EventDetail<'invoice.paid'>).invoice);
         return { status: 'stored' };
-      }
       case 'ai_credits.consumed':
         return await consumeAiCredits(deps, workspace, (event.detail as EventDetail<'ai_credits.consumed'>).credits);
       case 'plan.change_requested':

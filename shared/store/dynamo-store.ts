@@ -69,6 +69,32 @@ export function isConditionFailure(error: unknown): boolean {
   return false;
 }
 
+/**
+ * How an engine-owned profile update ended: `applied`, `superseded` (a later-dated update is
+ * already stored; nothing changed) or `missing` (no such workspace; nothing created).
+ */
+export type ProfileUpdate = 'applied' | 'superseded' | 'missing';
+
+/** Engine-owned fields an earlier version kept inside the `workspace` map (see `migrateLegacyProfile`). */
+const LEGACY_ENGINE_FIELDS = ['paymentMethod', 'failedInvoices', 'storageUsedGb'] as const;
+
+/**
+ * A workspace from its profile item: the configured `workspace` map plus the engine-owned
+ * attributes beside it (`paymentMethod`, `storageUsedGb`, the `failedInvoices` string set),
+ * which win over values an earlier version left inside the map.
+ */
+function workspaceOf(item: Record<string, unknown>): Workspace {
+  const { paymentMethod, failedInvoices, storageUsedGb, ...configured } = item.workspace as Workspace;
+  const failed = new Set<string>([...(failedInvoices ?? []), ...((item.failedInvoices as Set<string> | undefined) ?? [])]);
+  const storage = typeof item.storageUsedGb === 'number' ? item.storageUsedGb : storageUsedGb;
+  return {
+    ...configured,
+    paymentMethod: typeof item.paymentMethod === 'boolean' ? item.paymentMethod : paymentMethod,
+    ...(failed.size > 0 ? { failedInvoices: [...failed].sort() } : {}),
+    ...(storage !== undefined ? { storageUsedGb: storage } : {}),
+  };
+}
+
 interface StoredBalance {
   billingCredit: string;
   aiCredits: number;
@@ -100,20 +126,118 @@ export class BillingStore {
     return out.Item?.catalog as Catalog | undefined;
   }
 
+  /**
+   * Creates or updates a workspace's configured fields (name, zone, currency, billing day,
+   * contract, settings: the `workspace` map) in one UpdateItem, never touching what the engine
+   * owns: failed invoices and storage in use stay as they are, and the payment method is set
+   * only while the profile has none (`if_not_exists`), since `payment_method.updated` events
+   * own it from then on. Re-running configure is therefore safe.
+   */
   async putWorkspace(workspace: Workspace): Promise<void> {
-    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...keys.workspace(workspace.id), workspace } }));
+    await this.migrateLegacyProfile(workspace.id);
+    const { paymentMethod, failedInvoices, storageUsedGb, ...configured } = workspace;
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.workspace(workspace.id),
+        UpdateExpression: 'SET #profile = :profile, paymentMethod = if_not_exists(paymentMethod, :paymentMethod)',
+        ExpressionAttributeNames: { '#profile': 'workspace' },
+        ExpressionAttributeValues: { ':profile': configured, ':paymentMethod': paymentMethod },
+      }),
+    );
   }
 
+  /** A workspace: its configured fields merged with the engine-owned state beside them (`workspaceOf`). */
   async getWorkspace(id: string): Promise<Workspace | undefined> {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.workspace(id) }));
-    return out.Item?.workspace as Workspace | undefined;
+    return out.Item ? workspaceOf(out.Item) : undefined;
   }
 
-  /** Sets one field of a workspace profile (payment method, usage) without rewriting the rest. */
-  async updateWorkspace(id: string, patch: Partial<Workspace>): Promise<void> {
-    const current = await this.getWorkspace(id);
-    if (!current) return;
-    await this.putWorkspace({ ...current, ...patch });
+  /**
+   * Applies `payment_method.updated` (R15) in one conditional UpdateItem, no read: only if no
+   * later-dated update was applied, so concurrent or out-of-order deliveries end on the latest.
+   */
+  async setPaymentMethod(id: string, present: boolean, at: string): Promise<ProfileUpdate> {
+    return this.updateProfile(id, 'SET paymentMethod = :value, paymentMethodAt = :at', { ':value': present, ':at': at }, 'paymentMethodAt');
+  }
+
+  /** Applies `storage.usage_reported` (R15) like `setPaymentMethod`: the latest-dated report wins. */
+  async setStorageUsage(id: string, usedGb: number, at: string): Promise<ProfileUpdate> {
+    return this.updateProfile(id, 'SET storageUsedGb = :value, storageUsedAt = :at', { ':value': usedGb, ':at': at }, 'storageUsedAt');
+  }
+
+  /** Adds an invoice to the failed ones (`invoice.payment_failed`): `ADD` to a string set, so concurrent failures all stay. */
+  async addFailedInvoice(id: string, invoice: string): Promise<ProfileUpdate> {
+    return this.updateProfile(id, 'ADD failedInvoices :invoices', { ':invoices': new Set([invoice]) });
+  }
+
+  /** Removes a paid invoice from the failed ones (`invoice.paid`): `DELETE` from the string set. */
+  async removeFailedInvoice(id: string, invoice: string): Promise<ProfileUpdate> {
+    // A profile written by an earlier version may still hold it inside the map.
+    await this.migrateLegacyProfile(id);
+    return this.updateProfile(id, 'DELETE failedInvoices :invoices', { ':invoices': new Set([invoice]) });
+  }
+
+  /** One engine-owned profile update: conditioned on the profile existing (and, when dated, on not being older than what is stored). */
+  private async updateProfile(id: string, expression: string, values: Record<string, unknown>, datedBy?: string): Promise<ProfileUpdate> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.workspace(id),
+          UpdateExpression: expression,
+          ConditionExpression: datedBy ? `attribute_exists(pk) AND (attribute_not_exists(${datedBy}) OR ${datedBy} <= :at)` : 'attribute_exists(pk)',
+          ExpressionAttributeValues: values,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return 'applied';
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return error.Item ? 'superseded' : 'missing';
+    }
+  }
+
+  /**
+   * Moves engine-owned state that an earlier version kept inside the `workspace` map to its own
+   * attributes, once. Safe beside concurrent writers: `if_not_exists` keeps a newer value and
+   * `ADD` unions the failed invoices; a second migration finds nothing left (condition).
+   */
+  private async migrateLegacyProfile(id: string): Promise<void> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.workspace(id), ConsistentRead: true }));
+    const legacy = out.Item?.workspace as Partial<Workspace> | undefined;
+    if (!legacy || !LEGACY_ENGINE_FIELDS.some((field) => field in legacy)) return;
+    const sets: string[] = [];
+    const values: Record<string, unknown> = {};
+    if (typeof legacy.paymentMethod === 'boolean') {
+      sets.push('paymentMethod = if_not_exists(paymentMethod, :paymentMethod)');
+      values[':paymentMethod'] = legacy.paymentMethod;
+    }
+    if (typeof legacy.storageUsedGb === 'number') {
+      sets.push('storageUsedGb = if_not_exists(storageUsedGb, :storageUsedGb)');
+      values[':storageUsedGb'] = legacy.storageUsedGb;
+    }
+    const failed = legacy.failedInvoices ?? [];
+    if (failed.length > 0) values[':failed'] = new Set(failed);
+    const expression = [
+      sets.length > 0 ? `SET ${sets.join(', ')}` : '',
+      failed.length > 0 ? 'ADD failedInvoices :failed' : '',
+      `REMOVE ${LEGACY_ENGINE_FIELDS.map((field) => `#profile.${field}`).join(', ')}`,
+    ].filter(Boolean).join(' ');
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.workspace(id),
+          UpdateExpression: expression,
+          ConditionExpression: LEGACY_ENGINE_FIELDS.map((field) => `attribute_exists(#profile.${field})`).join(' OR '),
+          ExpressionAttributeNames: { '#profile': 'workspace' },
+          ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 
   /**
