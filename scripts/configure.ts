@@ -1,28 +1,69 @@
 import '../simulator/quiet';
 import { readFile } from 'node:fs/promises';
-import { BillingError } from '../shared/domain/errors';
+import { BillingError, ValidationError } from '../shared/domain/errors';
 import { BillingStore, createDocumentClient } from '../shared/store/dynamo-store';
-import { catalogOf, parseScenario, workspacesOf } from '../simulator/scenario';
+import { catalogOf, parseScenario, workspacesOf, type Scenario } from '../simulator/scenario';
+
+const USAGE = 'usage: npm run configure -- config.json --table <TableName output of the stack>';
 
 /**
- * `npm run configure -- FILE --table TABLE`: loads a catalog and workspaces into a deployed
- * table. FILE has the scenario format's `currency`, `settings`, `plans`, `addons`,
- * `creditPacks` and `workspaces` (events and `until` are not needed). Re-running replaces them.
+ * Validates a configuration document: the scenario format's `currency`, `settings`, `plans`,
+ * `addons`, `creditPacks` and `workspaces` (events and `until` are optional), with the
+ * scenario parser's rules (unknown keys, duplicate ids, bounded amounts). Throws
+ * `ValidationError` naming the field.
  */
-async function main(argv: string[]): Promise<void> {
-  const tableIndex = argv.indexOf('--table');
-  const table = tableIndex >= 0 ? argv[tableIndex + 1] : process.env.TABLE_NAME;
-  const file = argv.find((arg, index) => !arg.startsWith('--') && index !== tableIndex + 1);
-  if (!file || !table) throw new BillingError('usage', 'npm run configure -- config.json --table <TableName output of the stack>');
-  const raw = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-  const config = parseScenario({ events: [], until: '2000-01-01T00:00:00Z', ...raw });
-  const store = new BillingStore(createDocumentClient(process.env.DYNAMODB_ENDPOINT ? { endpoint: process.env.DYNAMODB_ENDPOINT } : {}), { tableName: table });
-  await store.putCatalog(catalogOf(config));
-  for (const workspace of workspacesOf(config)) await store.putWorkspace(workspace);
-  process.stdout.write(`configured ${config.plans.length} plans, ${config.addons.length} add-ons, ${config.creditPacks.length} credit packs and ${config.workspaces.length} workspaces in ${table}\n`);
+export function parseConfig(raw: unknown): Scenario {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ValidationError('config', 'must be a JSON object');
+  return parseScenario({ events: [], until: '2000-01-01T00:00:00Z', ...raw });
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+/**
+ * Loads the catalog and the workspaces into the table. A workspace that exists keeps what the
+ * engine owns (failed invoices, storage in use, the payment method once set): configure only
+ * writes the fields it owns (see `BillingStore.putWorkspace`), so re-running it is safe.
+ */
+export async function configure(store: BillingStore, config: Scenario): Promise<void> {
+  await store.putCatalog(catalogOf(config));
+  for (const workspace of workspacesOf(config)) await store.putWorkspace(workspace);
+}
+
+/** `npm run configure -- FILE --table TABLE`: loads a catalog and workspaces into a deployed table. */
+async function main(argv: string[]): Promise<number> {
+  const tableIndex = argv.indexOf('--table');
+  const table = tableIndex >= 0 ? argv[tableIndex + 1] : process.env.TABLE_NAME;
+  const files = argv.filter((arg, index) => !arg.startsWith('--') && index !== tableIndex + 1);
+  const unknown = argv.filter((arg) => arg.startsWith('--') && arg !== '--table');
+  if (files.length !== 1 || !table || table.startsWith('--') || unknown.length > 0) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const file = files[0];
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new ValidationError(file, error instanceof Error ? error.message : String(error));
+  }
+  const config = parseConfig(raw);
+  const store = new BillingStore(createDocumentClient(process.env.DYNAMODB_ENDPOINT ? { endpoint: process.env.DYNAMODB_ENDPOINT } : {}), { tableName: table });
+  await configure(store, config);
+  process.stdout.write(`configured ${config.plans.length} plans, ${config.addons.length} add-ons, ${config.creditPacks.length} credit packs and ${config.workspaces.length} workspaces in ${table}\n`);
+  return 0;
+}
+
+/** One line for the user, never a stack trace: a bad file names its field, anything else says what failed. */
+export function describeFailure(error: unknown): string {
+  if (error instanceof ValidationError) return `invalid config: ${error.message}`;
+  if (error instanceof BillingError) return `configure failed (${error.code}): ${error.message}`;
+  return `configure failed: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`${describeFailure(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

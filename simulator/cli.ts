@@ -1,5 +1,5 @@
 import './quiet';
-import { BillingError } from '../shared/domain/errors';
+import { BillingError, ValidationError } from '../shared/domain/errors';
 import { renderReport } from './report';
 import { loadScenarioFile, runScenarios, toOutputDocument } from './run-scenario';
 
@@ -7,7 +7,8 @@ import { loadScenarioFile, runScenarios, toOutputDocument } from './run-scenario
 async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
   const files = argv.filter((arg) => !arg.startsWith('--'));
-  if (files.length !== 1) {
+  const unknown = argv.filter((arg) => arg.startsWith('--') && arg !== '--json');
+  if (files.length !== 1 || unknown.length > 0) {
     process.stderr.write('usage: npm run simulate -- path/to/scenario.json [--json]\n');
     return 2;
   }
@@ -17,11 +18,22 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    const message = error instanceof BillingError ? `invalid scenario: ${error.message}` : String(error instanceof Error ? error.stack : error);
-    process.stderr.write(`${message}\n`);
-    process.exit(1);
-  },
-);
+/**
+ * One line for the user, never a stack trace: a bad scenario names its field, anything else
+ * (DynamoDB Local failing to start, a bug) says what failed.
+ */
+export function describeFailure(error: unknown): string {
+  if (error instanceof ValidationError || (error instanceof BillingError && error.code === 'invalid-scenario')) return `invalid scenario: ${error.message}`;
+  if (error instanceof BillingError) return `simulation failed (${error.code}): ${error.message}`;
+  return `simulation failed: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`${describeFailure(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -3,72 +3,114 @@ import { isValidZone } from '../shared/domain/calendar';
 import { DEFAULT_SETTINGS, type Catalog, type Workspace } from '../shared/domain/catalog';
 import { ValidationError } from '../shared/domain/errors';
 import { SUPPORTED_CURRENCIES } from '../shared/domain/money';
-import { EVENT_DETAIL_SCHEMAS, type EventType } from '../shared/contracts/events';
+import {
+  EVENT_DETAIL_SCHEMAS,
+  eventTypeSchema,
+  idSchema,
+  instantSchema,
+  isEventType,
+  issuePath,
+  MAX_SEATS,
+  MAX_UNITS,
+  moneySchema,
+  type EventType,
+} from '../shared/contracts/events';
 
-const instant = z.iso.datetime({ offset: true });
-const decimal = z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a decimal string such as "70.00"');
+const instant = instantSchema;
+const id = idSchema;
+const label = z.string().min(1).max(200);
+const count = z.number().int().nonnegative().max(MAX_UNITS);
+const gigabytes = z.number().nonnegative().max(MAX_UNITS);
 
-const planSchema = z.object({
-  id: z.string().min(1),
-  name: z.string().min(1),
+const planSchema = z.strictObject({
+  id,
+  name: label,
   interval: z.enum(['month', 'quarter', 'year']),
-  seatPrice: decimal,
+  seatPrice: moneySchema,
   seatMode: z.enum(['flexible', 'fixed']).default('flexible'),
-  minimumSeats: z.number().int().nonnegative().default(0),
-  maximumSeats: z.number().int().positive().nullable().default(null),
-  storageGb: z.number().nonnegative().default(0),
-  aiCreditsPerPeriod: z.number().int().nonnegative().default(0),
-  billableRoles: z.array(z.string()).optional(),
+  minimumSeats: z.number().int().nonnegative().max(MAX_SEATS).default(0),
+  maximumSeats: z.number().int().positive().max(MAX_SEATS).nullable().default(null),
+  storageGb: gigabytes.default(0),
+  aiCreditsPerPeriod: count.default(0),
+  billableRoles: z.array(id).max(32).optional(),
 });
 
 const settingsSchema = z
-  .object({
-    rounding: z.object({ mode: z.enum(['half-up', 'half-even', 'down']).default('half-up'), point: z.enum(['unit', 'line']).default('unit') }).default(DEFAULT_SETTINGS.rounding),
+  .strictObject({
+    rounding: z.strictObject({ mode: z.enum(['half-up', 'half-even', 'down']).default('half-up'), point: z.enum(['unit', 'line']).default('unit') }).default(DEFAULT_SETTINGS.rounding),
     seatDecrease: z.enum(['credit', 'none']).default('credit'),
     upgradeBilling: z.enum(['immediate', 'next-invoice']).default('immediate'),
   })
   .default(DEFAULT_SETTINGS);
 
-const workspaceSchema = z.object({
-  id: z.string().min(1),
-  name: z.string().optional(),
-  timezone: z.string().default('UTC').refine(isValidZone, 'must be an IANA time zone name'),
+const workspaceSchema = z.strictObject({
+  id,
+  name: label.optional(),
+  timezone: z.string().max(64).default('UTC').refine(isValidZone, 'must be an IANA time zone name'),
   contract: z.enum(['standard', 'custom']).default('standard'),
   paymentMethod: z.boolean().default(true),
   billingDay: z.number().int().min(1).max(31).default(1),
 });
 
-const eventSchema = z
-  .object({ at: instant, type: z.string(), workspace: z.string().min(1), deliveredAt: instant.optional() })
-  .passthrough()
-  .superRefine((event, ctx) => {
-    const schema = (EVENT_DETAIL_SCHEMAS as Record<string, z.ZodType>)[event.type];
-    if (!schema) return; // unknown types are replayed and reported as `unsupported` rejections
-    const parsed = schema.safeParse(event);
-    if (!parsed.success) for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
-  });
+const addonSchema = z.strictObject({ id, name: label, price: moneySchema, storageGb: gigabytes.default(0) });
+const creditPackSchema = z.strictObject({ id, name: label, price: moneySchema, credits: z.number().int().positive().max(MAX_UNITS) });
 
-/** The scenario document (scenario-format.md, Input), with defaults applied. */
-export const scenarioSchema = z.object({
-  name: z.string().default('scenario'),
-  description: z.string().optional(),
-  currency: z.string().refine((code) => SUPPORTED_CURRENCIES.includes(code), 'unsupported currency'),
-  settings: settingsSchema,
-  plans: z.array(planSchema).min(1),
-  addons: z.array(z.object({ id: z.string().min(1), name: z.string(), price: decimal, storageGb: z.number().nonnegative().default(0) })).default([]),
-  creditPacks: z.array(z.object({ id: z.string().min(1), name: z.string(), price: decimal, credits: z.number().int().positive() })).default([]),
-  workspaces: z.array(workspaceSchema).min(1),
-  events: z.array(eventSchema).default([]),
-  until: instant,
-  /** What the rules say the replay must produce (bundled examples; checked by the tests). */
-  expected: z
-    .object({
-      invoices: z.array(z.object({ workspace: z.string(), kind: z.string(), date: z.string(), lines: z.array(z.string()), subtotal: z.string(), creditApplied: z.string(), amountDue: z.string() })),
-      rejections: z.array(z.object({ workspace: z.string(), type: z.string(), reason: z.string() })),
-      balances: z.record(z.string(), z.object({ billingCredit: z.string(), aiCredits: z.number() })),
-    })
-    .optional(),
-});
+const eventSchema = z.preprocess(
+  (raw, ctx) => {
+    // JSON.parse makes `__proto__` an own key; copied into a parsed event it would set its prototype.
+    if (typeof raw === 'object' && raw !== null && Object.prototype.hasOwnProperty.call(raw, '__proto__')) {
+      ctx.addIssue({ code: 'custom', path: ['__proto__'], message: 'is not an event field' });
+    }
+    return raw;
+  },
+  z
+    .object({ at: instant, type: eventTypeSchema, workspace: id, deliveredAt: instant.optional() })
+    .passthrough()
+    .superRefine((event, ctx) => {
+      // Unknown (well-formed) types are replayed and reported as `unsupported` rejections.
+      if (!isEventType(event.type)) return;
+      const parsed = EVENT_DETAIL_SCHEMAS[event.type].safeParse(event);
+      if (!parsed.success) for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: issuePath(issue), message: issue.message });
+    }),
+);
+
+/** Flags a repeated `id` in a list (plans, add-ons, packs, workspaces): the later one would silently shadow the first. */
+function uniqueIds(list: string, items: ReadonlyArray<{ id: string }>, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  items.forEach((item, index) => {
+    if (seen.has(item.id)) ctx.addIssue({ code: 'custom', path: [list, index, 'id'], message: `duplicate id ${item.id}` });
+    seen.add(item.id);
+  });
+}
+
+/** The scenario document (scenario-format.md, Input), with defaults applied; unknown top-level keys are refused. */
+export const scenarioSchema = z
+  .strictObject({
+    name: label.default('scenario'),
+    description: z.string().max(2000).optional(),
+    currency: z.string().refine((code) => SUPPORTED_CURRENCIES.includes(code), 'unsupported currency'),
+    settings: settingsSchema,
+    plans: z.array(planSchema).min(1).max(1000),
+    addons: z.array(addonSchema).max(1000).default([]),
+    creditPacks: z.array(creditPackSchema).max(1000).default([]),
+    workspaces: z.array(workspaceSchema).min(1).max(10_000),
+    events: z.array(eventSchema).max(1_000_000).default([]),
+    until: instant,
+    /** What the rules say the replay must produce (bundled examples; checked by the tests). */
+    expected: z
+      .object({
+        invoices: z.array(z.object({ workspace: z.string(), kind: z.string(), date: z.string(), lines: z.array(z.string()), subtotal: z.string(), creditApplied: z.string(), amountDue: z.string() })),
+        rejections: z.array(z.object({ workspace: z.string(), type: z.string(), reason: z.string() })),
+        balances: z.record(z.string(), z.object({ billingCredit: z.string(), aiCredits: z.number() })),
+      })
+      .optional(),
+  })
+  .superRefine((scenario, ctx) => {
+    uniqueIds('plans', scenario.plans, ctx);
+    uniqueIds('addons', scenario.addons, ctx);
+    uniqueIds('creditPacks', scenario.creditPacks, ctx);
+    uniqueIds('workspaces', scenario.workspaces, ctx);
+  });
 
 /** A validated scenario. */
 export type Scenario = z.output<typeof scenarioSchema>;
@@ -81,7 +123,7 @@ export function parseScenario(input: unknown): Scenario {
   const parsed = scenarioSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ValidationError(issue.path.map(String).join('.') || 'scenario', issue.message);
+    throw new ValidationError(issuePath(issue).join('.') || 'scenario', issue.message);
   }
   return parsed.data;
 }

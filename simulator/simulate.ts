@@ -80,9 +80,12 @@ export async function simulate(scenario: Scenario, dynamo: Pick<LocalDynamo, 'co
   const workspaces = workspacesOf(scenario);
   for (const workspace of workspaces) await store.putWorkspace(workspace);
 
+  // The test clock: the instant of the tick being replayed, for the handlers' clock guards.
+  let now = Date.parse(scenario.until);
+  const clock = () => now;
   const ingest = withMiddlewares(createIngestHandler(() => deps));
-  const invoicing = withMiddlewares(createInvoicingHandler(() => deps));
-  const accrual = withMiddlewares(createAccrualHandler(() => deps));
+  const invoicing = withMiddlewares(createInvoicingHandler(() => deps, clock));
+  const accrual = withMiddlewares(createAccrualHandler(() => deps, clock));
   const publisher = withMiddlewares(createPublisherHandler(() => deps));
   const rejections: SimulationResult['rejections'] = [];
   const publish = () => publisher({ sweep: true }, lambdaContext('publisher'));
@@ -123,7 +126,11 @@ export async function simulate(scenario: Scenario, dynamo: Pick<LocalDynamo, 'co
     });
   }
   timeline.sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || a.order - b.order);
-  for (const tick of timeline) if (Date.parse(tick.at) <= Date.parse(scenario.until)) await tick.run();
+  for (const tick of timeline) {
+    if (Date.parse(tick.at) > Date.parse(scenario.until)) continue;
+    now = Date.parse(tick.at);
+    await tick.run();
+  }
 
   const balances: SimulationResult['balances'] = {};
   for (const workspace of workspaces) {

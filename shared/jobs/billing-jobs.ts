@@ -3,7 +3,7 @@ import type { Catalog } from '../domain/catalog';
 import { planBillingRun, type BillingStep } from '../domain/engine';
 import type { Invoice } from '../domain/invoice';
 import type { Proration } from '../domain/proration';
-import type { JobInvocation } from '../contracts/events';
+import { normaliseInstant, type JobInvocation } from '../contracts/events';
 import { loadCatalog, loadContext } from './context';
 import { withConflictRetry, type Dependencies } from './dependencies';
 
@@ -26,10 +26,15 @@ function billingDateFor(invocation: JobInvocation, timezone: string): IsoDate {
   return /^\d{4}-\d{2}-\d{2}$/.test(invocation.asOf) ? invocation.asOf : toBillingDate(invocation.asOf, timezone);
 }
 
-/** The latest instant whose date could be `asOf` somewhere (UTC−12 … UTC+14), for the due query. */
+/**
+ * The latest instant whose date could be `asOf` somewhere (UTC−12 … UTC+14), for the due query.
+ * Always UTC `Z`: the due index compares instants as strings, so a `-05:00` time would sort
+ * before the `Z` keys it has passed (the parser normalises already; callers that build an
+ * invocation by hand are normalised here too).
+ */
 function queryInstantFor(invocation: JobInvocation): string {
-  if ('scheduledTime' in invocation) return invocation.scheduledTime;
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(invocation.asOf)) return invocation.asOf;
+  if ('scheduledTime' in invocation) return normaliseInstant(invocation.scheduledTime);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(invocation.asOf)) return normaliseInstant(invocation.asOf);
   return `${addDays(invocation.asOf, 1)}T12:00:00Z`;
 }
 
@@ -42,7 +47,7 @@ function queryInstantFor(invocation: JobInvocation): string {
  */
 export async function runBillingJob(deps: Dependencies, job: JobName, invocation: JobInvocation): Promise<JobReport> {
   const dryRun = 'dryRun' in invocation ? invocation.dryRun : false;
-  const issuedAt = 'scheduledTime' in invocation ? invocation.scheduledTime : queryInstantFor(invocation);
+  const issuedAt = queryInstantFor(invocation);
   const catalog = await loadCatalog(deps.store);
   const due = 'workspace' in invocation && invocation.workspace
     ? [{ workspace: invocation.workspace, sortKey: '' }]

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { toBillingDate } from '../domain/calendar';
 import { planChange, type ChangePlan, type ChangeRequest } from '../domain/changes';
 import { RejectionError } from '../domain/errors';
@@ -53,12 +54,33 @@ export async function requestChange(deps: Dependencies, command: ChangeCommand):
   } catch (error) {
     if (!(error instanceof RejectionError)) throw error;
     if (!command.preview) {
-      const eventId = command.eventId ?? `change-${command.asOf}`;
+      const eventId = command.eventId ?? changeRequestId(command);
       await deps.store.recordRejection({ at: command.asOf, workspace: command.workspace, type: command.change.type, reason: error.reason, message: error.message, eventId, payload: command.change });
       await deps.store.enqueueEvent(`rejection_${eventId}`, 'Change Rejected', { workspace: command.workspace, type: command.change.type, reason: error.reason, message: error.message, at: command.asOf }, command.asOf);
     }
     return { status: 'rejected', reason: error.reason, message: error.message };
   }
+}
+
+/**
+ * The id of an on-demand change request without a delivering event: a hash of the whole
+ * request, so two different requests at the same instant keep two rejection records and two
+ * `Change Rejected` events, while the same request retried is recorded once.
+ */
+export function changeRequestId(command: Pick<ChangeCommand, 'workspace' | 'change' | 'requestedBy' | 'asOf'>): string {
+  const request = canonicalJson({ workspace: command.workspace, change: command.change, requestedBy: command.requestedBy, asOf: command.asOf });
+  return `change-${createHash('sha256').update(request).digest('hex').slice(0, 32)}`;
+}
+
+/** JSON with object keys sorted, so the same request hashes the same whatever its key order. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, field]) => field !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, field]) => `${JSON.stringify(key)}:${canonicalJson(field)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 async function planFor(deps: Dependencies, command: ChangeCommand): Promise<ChangePlan> {

@@ -14,7 +14,9 @@ export function withMiddlewares<TEvent, TResult>(handler: (event: TEvent, contex
     .use(injectLambdaContext(logger))
     .onError(async (request) => {
       const error = request.error;
-      if (error instanceof BillingError) logger.error('billing error', { code: error.code, message: error.message, ...('field' in error ? { field: error.field } : {}) });
+      // Powertools drops a `message` key from extra attributes (it is the log line's own), so the
+      // error's text travels as `errorMessage`.
+      if (error instanceof BillingError) logger.error('billing error', { code: error.code, errorMessage: error.message, ...('field' in error ? { field: error.field } : {}) });
       else logger.error('unexpected error', error as Error);
     })
     .handler(handler);

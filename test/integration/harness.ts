@@ -69,6 +69,10 @@ export interface World {
   crashingDeps(invoicesBeforeCrash: number): Dependencies;
   /** Every item in the table (to prove a run wrote nothing). */
   scan(): Promise<Array<Record<string, unknown>>>;
+  /** A document client on the table's endpoint, to write items as an earlier version did. */
+  rawClient: DynamoDBDocumentClient;
+  /** DynamoDB Local's endpoint, for child processes (`npm run configure`). */
+  endpoint: string;
 }
 
 /**
@@ -109,6 +113,8 @@ export function setupDynamo(): { world(): Promise<World> } {
         store,
         deps: { store, publisher },
         published,
+        rawClient: scanClient,
+        endpoint: local.endpoint,
         newStore,
         newDeps: () => ({ store: newStore(), publisher }),
         crashingDeps(invoicesBeforeCrash: number) {

@@ -174,7 +174,8 @@ describe('accrual job (DynamoDB Local)', () => {
   test('R9: a member added Nov 23 accrues one proration of 18.67 (8/30); re-runs add nothing; Dec 1 bills it', async () => {
     const w = await dynamo.world();
     await alowareNovember(w.deps);
-    const accrual = withMiddlewares(createAccrualHandler(() => w.deps));
+    // The test clock: an on-demand run is held to it (at most a day ahead).
+    const accrual = withMiddlewares(createAccrualHandler(() => w.deps, () => Date.parse('2026-11-25T00:05:00Z')));
 
     // Before the day has ended nothing is due.
     const early = await accrual({ scheduledTime: '2026-11-23T23:05:00Z' }, lambdaContext('accrual'));
