@@ -1,23 +1,37 @@
+import { randomUUID } from 'node:crypto';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { Dependencies } from '../../shared/jobs/dependencies';
-import { publishOutbox, sweepOutbox } from '../../shared/jobs/publish';
+import { publishOutbox, sweepOutbox, type PublishReport, type PublishRun } from '../../shared/jobs/publish';
 import { awsDependencies } from '../../shared/runtime/aws-dependencies';
 import { withMiddlewares } from '../../shared/runtime/middleware';
 import { logger } from '../../shared/runtime/observability';
 import { outboxEntriesFromStream } from '../../shared/store/dynamo-store';
 
+/** The edge's clock and lease length; tests pass a clock to let leases expire without waiting. */
+export interface PublisherOptions {
+  clock?: () => Date;
+  leaseMs?: number;
+}
+
 /**
  * Builds the publisher: the table's stream delivers new outbox entries (INSERTs under
- * `OUTBOX#`), which are published to EventBridge and deleted. Invoked with `{ "sweep": true }`
- * it publishes whatever the outbox still holds.
+ * `OUTBOX#`), which are claimed, published to EventBridge and deleted. Invoked with
+ * `{ "sweep": true }` it does the same for whatever the outbox still holds; claims keep the two
+ * from ever publishing one entry twice.
  */
-export function createPublisherHandler(deps: () => Dependencies) {
+export function createPublisherHandler(deps: () => Dependencies, options: PublisherOptions = {}) {
   return async (event: DynamoDBStreamEvent | { sweep: true }): Promise<{ published: number } | DynamoDBBatchResponse> => {
-    if ('sweep' in event) return { published: await sweepOutbox(deps()) };
+    // A fresh claimant per invocation, not the request id: Lambda reuses that when it retries.
+    const run: PublishRun = { claimant: randomUUID(), clock: options.clock ?? (() => new Date()), leaseMs: options.leaseMs };
+    if ('sweep' in event) {
+      const report = await sweepOutbox(deps(), run);
+      logReport('sweep', report);
+      return { published: report.published };
+    }
     // Partial batch response: a record that fails (and every later one, to keep order) is retried alone.
     for (const [index, record] of event.Records.entries()) {
       try {
-        await publishOutbox(deps(), outboxEntriesFromStream([record]));
+        logReport('stream', await publishOutbox(deps(), outboxEntriesFromStream([record]), run));
       } catch (error) {
         logger.error('publish failed', error as Error);
         return { batchItemFailures: event.Records.slice(index).map((failed) => ({ itemIdentifier: failed.dynamodb?.SequenceNumber ?? '' })) };
@@ -25,6 +39,12 @@ export function createPublisherHandler(deps: () => Dependencies) {
     }
     return { batchItemFailures: [] };
   };
+}
+
+function logReport(trigger: 'sweep' | 'stream', report: PublishReport): void {
+  // Only what needs attention: a lost lease may have meant a duplicate (same eventId), a failed delete waits for a sweep.
+  if (report.deleteFailures > 0 || report.lostLeases > 0) logger.warn('outbox entries left behind', { trigger, ...report });
+  else if (trigger === 'sweep') logger.info('outbox swept', { ...report });
 }
 
 /** The deployed handler. */

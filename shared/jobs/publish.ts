@@ -1,22 +1,99 @@
+import { randomUUID } from 'node:crypto';
 import type { Dependencies } from './dependencies';
 import type { OutboxEntry } from '../store/dynamo-store';
 
 /**
- * Publishes outbox entries and then deletes them. In AWS the table's stream hands new
- * entries to this function; a sweep (and the simulator) passes what `listOutbox` finds, so
- * an invoice written just before a crash is still announced. Delivery is at least once:
- * consumers deduplicate on the event's `id` (the invoice id).
+ * How long a claim on an outbox entry holds. Longer than the publisher Lambda's timeout (30 s),
+ * so a lease only expires once its holder has finished or is dead, never while it publishes.
  */
-export async function publishOutbox(deps: Dependencies, entries: readonly OutboxEntry[]): Promise<number> {
-  for (let i = 0; i < entries.length; i += 10) {
-    const batch = entries.slice(i, i + 10);
-    await deps.publisher.publish(batch.map((entry) => ({ id: entry.id, detailType: entry.detailType, detail: entry.detail })));
-    await Promise.all(batch.map((entry) => deps.store.deleteOutbox(entry)));
-  }
-  return entries.length;
+export const DEFAULT_LEASE_MS = 120_000;
+
+/**
+ * Who is publishing and what time it is, read at the edge (the handler) and passed in. The
+ * clock is a function because a sweep may run for a while and each claim needs a fresh lease.
+ */
+export interface PublishRun {
+  /** Unique per invocation: only the holder of a claim may mark the entry published or release it. */
+  claimant: string;
+  clock: () => Date;
+  leaseMs?: number;
 }
 
-/** Publishes everything still in the outbox (the sweeper). */
-export async function sweepOutbox(deps: Dependencies): Promise<number> {
-  return publishOutbox(deps, await deps.store.listOutbox());
+/** What a publisher run did: `published` counts events this run put on the bus. */
+export interface PublishReport {
+  published: number;
+  /** Entries found already published (by this run or an earlier one) and deleted now. */
+  cleanedUp: number;
+  /** Entries another run holds a lease on, or that are already gone: that run owns them. */
+  skipped: number;
+  /** Published entries whose delete failed: a later sweep deletes them without publishing again. */
+  deleteFailures: number;
+  /** Published, but our lease had expired and another run took the entry over. */
+  lostLeases: number;
+}
+
+/** A run on the wall clock with a fresh claimant id, for callers that are themselves the edge. */
+export function systemPublishRun(): PublishRun {
+  return { claimant: randomUUID(), clock: () => new Date() };
+}
+
+/**
+ * Publishes outbox entries at most once each across concurrent publishers, then deletes them.
+ * In AWS the table's stream hands new entries to this function; a sweep passes what
+ * `listOutbox` finds, so an invoice written just before a crash is still announced.
+ *
+ * Each entry is claimed first (a conditional write with a lease), put on the bus, marked
+ * published and deleted. A failed put releases the claim and throws, so the entry is retried;
+ * a failed delete leaves the published marker, so nothing publishes it again. Entries go one
+ * per PutEvents call, in order: a rejected batch would not say which of its events were
+ * published. The event's `eventId` is the entry id on every attempt, so the one duplicate left
+ * possible (a run dying between the put and the marker) is recognisable to consumers.
+ * Stops at the first failure, leaving later entries for the retry, so they keep their order.
+ */
+export async function publishOutbox(deps: Dependencies, entries: readonly OutboxEntry[], run: PublishRun): Promise<PublishReport> {
+  const report: PublishReport = { published: 0, cleanedUp: 0, skipped: 0, deleteFailures: 0, lostLeases: 0 };
+  const leaseMs = run.leaseMs ?? DEFAULT_LEASE_MS;
+  const cleanUp = async (entry: OutboxEntry): Promise<boolean> => {
+    try {
+      await deps.store.deleteOutbox(entry);
+      return true;
+    } catch {
+      // The entry is marked published: leaving it costs a later sweep one delete, never a publish.
+      report.deleteFailures += 1;
+      return false;
+    }
+  };
+
+  for (const entry of entries) {
+    if (entry.publishedAt) {
+      if (await cleanUp(entry)) report.cleanedUp += 1;
+      continue;
+    }
+    const now = run.clock().getTime();
+    const claim = await deps.store.claimOutbox(entry, run.claimant, now, now + leaseMs);
+    if (claim === 'taken' || claim === 'gone') {
+      report.skipped += 1;
+      continue;
+    }
+    if (claim === 'published') {
+      if (await cleanUp(entry)) report.cleanedUp += 1;
+      continue;
+    }
+    try {
+      await deps.publisher.publish([{ id: entry.id, detailType: entry.detailType, detail: entry.detail }]);
+    } catch (error) {
+      // If the release fails too, the lease expires and the entry is published then.
+      await deps.store.releaseOutbox(entry, run.claimant).catch(() => undefined);
+      throw error;
+    }
+    report.published += 1;
+    if (await deps.store.markOutboxPublished(entry, run.claimant, run.clock().toISOString())) await cleanUp(entry);
+    else report.lostLeases += 1;
+  }
+  return report;
+}
+
+/** Publishes everything still in the outbox (the sweeper) and deletes what was published but not deleted. */
+export async function sweepOutbox(deps: Dependencies, run: PublishRun = systemPublishRun()): Promise<PublishReport> {
+  return publishOutbox(deps, await deps.store.listOutbox(), run);
 }

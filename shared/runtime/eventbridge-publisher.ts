@@ -4,7 +4,12 @@ import type { EventPublisher, PublishedEvent } from '../jobs/dependencies';
 /** The engine's EventBridge `source`; the ingest rule ignores it so the engine never eats its own events. */
 export const ENGINE_SOURCE = 'prorata';
 
-/** Publishes engine events to a bus; fails the batch if any entry fails, so the outbox keeps it. */
+/**
+ * Publishes engine events to a bus; fails the call if any entry fails, so the outbox keeps it.
+ * The detail carries `eventId`, the outbox entry id: EventBridge's own envelope `id` is new on
+ * every PutEvents, so only `eventId` is the same when an entry is retried, and consumers
+ * deduplicate on it.
+ */
 export class EventBridgePublisher implements EventPublisher {
   constructor(private readonly client: EventBridgeClient, private readonly busName: string) {}
 
@@ -16,6 +21,7 @@ export class EventBridgePublisher implements EventPublisher {
           EventBusName: this.busName,
           Source: ENGINE_SOURCE,
           DetailType: event.detailType,
+          // Last, so a detail field named eventId can never replace the stable id.
           Detail: JSON.stringify({ ...event.detail, eventId: event.id }),
         })),
       }),

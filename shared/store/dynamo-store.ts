@@ -37,10 +37,20 @@ export interface Rejection {
 export interface OutboxEntry {
   pk: string;
   sk: string;
+  /** The event's stable id (`eventId` on the bus): the same on every attempt, so consumers can deduplicate. */
   id: string;
   detailType: string;
   detail: Record<string, unknown>;
+  /** Set once the event is on the bus: the entry only waits to be deleted and must never be published again. */
+  publishedAt?: string;
 }
+
+/**
+ * How claiming an outbox entry ended: `claimed` (the caller now holds the lease and publishes),
+ * `published` (already on the bus, only its deletion is left), `taken` (another publisher's lease
+ * has not expired) or `gone` (published and deleted already).
+ */
+export type OutboxClaim = 'claimed' | 'published' | 'taken' | 'gone';
 
 /** Store settings. */
 export interface StoreOptions {
@@ -478,12 +488,86 @@ export class BillingStore {
     );
     return results
       .flat()
-      .map((item) => ({ pk: String(item.pk), sk: String(item.sk), id: String(item.id), detailType: String(item.detailType), detail: item.detail as Record<string, unknown> }))
+      .map((item) => ({ ...outboxEntryOf(item), ...(typeof item.publishedAt === 'string' ? { publishedAt: item.publishedAt } : {}) }))
       .sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0));
   }
 
+  /**
+   * Claims an outbox entry before publishing it, so the stream publisher and a sweep never both
+   * put it on the bus: one conditional write, won only while the entry exists, is not published
+   * and holds no unexpired lease. A claimant that dies leaves a lease that expires at `leaseUntil`
+   * (epoch ms), after which anyone may claim the entry again.
+   */
+  async claimOutbox(entry: { pk: string; sk: string }, claimant: string, now: number, leaseUntil: number): Promise<OutboxClaim> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: entry.pk, sk: entry.sk },
+          UpdateExpression: 'SET claimedBy = :claimant, claimedUntil = :until',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(publishedAt) AND (attribute_not_exists(claimedUntil) OR claimedUntil < :now)',
+          ExpressionAttributeValues: { ':claimant': claimant, ':until': leaseUntil, ':now': now },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return 'claimed';
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // The losing write returns the item as it was, which says why without another read.
+      if (!error.Item) return 'gone';
+      return error.Item.publishedAt ? 'published' : 'taken';
+    }
+  }
+
+  /**
+   * Records that the claimant put the entry on the bus, before it is deleted: if the delete then
+   * fails, the marker (not the entry's absence) is what stops every later run from publishing it
+   * again. False when the claimant's lease was taken over (it expired mid-publish).
+   */
+  async markOutboxPublished(entry: { pk: string; sk: string }, claimant: string, publishedAt: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: entry.pk, sk: entry.sk },
+          UpdateExpression: 'SET publishedAt = :publishedAt',
+          ConditionExpression: 'claimedBy = :claimant AND attribute_not_exists(publishedAt)',
+          ExpressionAttributeValues: { ':claimant': claimant, ':publishedAt': publishedAt },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Gives a claim back after a failed publish, so the next attempt need not wait for the lease to expire. */
+  async releaseOutbox(entry: { pk: string; sk: string }, claimant: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: entry.pk, sk: entry.sk },
+          UpdateExpression: 'REMOVE claimedBy, claimedUntil',
+          ConditionExpression: 'claimedBy = :claimant AND attribute_not_exists(publishedAt)',
+          ExpressionAttributeValues: { ':claimant': claimant },
+        }),
+      );
+    } catch (error) {
+      // Someone else holds it now, or it is gone: nothing of ours to give back.
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /** Deletes a published outbox entry; never one that is not marked published (it would be lost). */
   async deleteOutbox(entry: { pk: string; sk: string }): Promise<void> {
-    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: entry.pk, sk: entry.sk } }));
+    try {
+      await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: entry.pk, sk: entry.sk }, ConditionExpression: 'attribute_exists(publishedAt) OR attribute_not_exists(pk)' }));
+    } catch (error) {
+      if (isConditionFailure(error)) throw new ConflictError(`outbox entry ${entry.sk} is not published yet`);
+      throw error;
+    }
   }
 
   private subscriptionPut(workspace: Workspace, subscription: SubscriptionState) {
@@ -534,5 +618,9 @@ export function outboxEntriesFromStream(records: ReadonlyArray<{ eventName?: str
     .filter((record) => record.eventName === 'INSERT' && record.dynamodb?.NewImage)
     .map((record) => unmarshall(record.dynamodb?.NewImage as Parameters<typeof unmarshall>[0]))
     .filter((item) => String(item.pk).startsWith('OUTBOX#'))
-    .map((item) => ({ pk: String(item.pk), sk: String(item.sk), id: String(item.id), detailType: String(item.detailType), detail: item.detail as Record<string, unknown> }));
+    .map(outboxEntryOf);
+}
+
+function outboxEntryOf(item: Record<string, unknown>): OutboxEntry {
+  return { pk: String(item.pk), sk: String(item.sk), id: String(item.id), detailType: String(item.detailType), detail: item.detail as Record<string, unknown> };
 }

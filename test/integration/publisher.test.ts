@@ -1,47 +1,236 @@
+/**
+ * The outbox publisher against DynamoDB Local: the stream path and the sweep claim each entry
+ * before publishing it, so however they interleave, fail or retry, every event reaches the bus
+ * once, always with the same `eventId`.
+ */
+import { EventBridgeClient, type PutEventsCommandInput } from '@aws-sdk/client-eventbridge';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import type { DynamoDBRecord } from 'aws-lambda';
-import { createPublisherHandler } from '../../functions/publisher/handler';
-import type { PublishedEvent } from '../../shared/jobs/dependencies';
+import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
+import { createPublisherHandler, type PublisherOptions } from '../../functions/publisher/handler';
+import { runBillingJob } from '../../shared/jobs/billing-jobs';
+import type { Dependencies, EventPublisher, PublishedEvent } from '../../shared/jobs/dependencies';
+import { DEFAULT_LEASE_MS } from '../../shared/jobs/publish';
+import { EventBridgePublisher } from '../../shared/runtime/eventbridge-publisher';
 import { withMiddlewares } from '../../shared/runtime/middleware';
-import { lambdaContext, setupDynamo } from './harness';
+import type { BillingStore, OutboxEntry } from '../../shared/store/dynamo-store';
+import { lambdaContext, makeWorkspace, seed, setupDynamo, subscribe, type World } from './harness';
 
 const dynamo = setupDynamo();
 
-function outboxRecord(n: number): DynamoDBRecord {
-  const image = { pk: 'OUTBOX#0', sk: `2027-01-01T00:05:00Z#2027-01-01#inv-${n}`, id: `inv-${n}`, detailType: 'Invoice Issued', detail: { id: `inv-${n}` } };
-  return { eventName: 'INSERT', dynamodb: { SequenceNumber: String(100 + n), NewImage: marshall(image) as NonNullable<DynamoDBRecord['dynamodb']>['NewImage'] } };
+const JOIN = '2026-12-23T09:00:00Z';
+const START = '2026-12-23T10:00:00Z';
+
+type StreamImage = NonNullable<DynamoDBRecord['dynamodb']>['NewImage'];
+
+/** The INSERT record the table's stream delivers for an outbox entry. */
+function insertRecord(entry: OutboxEntry, sequence: number): DynamoDBRecord {
+  const image = { pk: entry.pk, sk: entry.sk, id: entry.id, detailType: entry.detailType, detail: entry.detail };
+  return { eventName: 'INSERT', dynamodb: { SequenceNumber: String(sequence), NewImage: marshall(image) as StreamImage } };
+}
+
+/** The stream records of everything now in the outbox, in table order. */
+async function streamRecords(store: BillingStore): Promise<DynamoDBRecord[]> {
+  return (await store.listOutbox()).map((entry, index) => insertRecord(entry, 100 + index));
+}
+
+function publisherHandler(deps: Dependencies, options?: PublisherOptions) {
+  return withMiddlewares(createPublisherHandler(() => deps, options));
+}
+
+async function stream(deps: Dependencies, records: DynamoDBRecord[], options?: PublisherOptions): Promise<DynamoDBBatchResponse> {
+  return (await publisherHandler(deps, options)({ Records: records }, lambdaContext('publisher'))) as DynamoDBBatchResponse;
+}
+
+async function sweep(deps: Dependencies, options?: PublisherOptions): Promise<{ published: number }> {
+  return (await publisherHandler(deps, options)({ sweep: true }, lambdaContext('publisher'))) as { published: number };
+}
+
+/** `n` workspaces that each got their first invoice (and so an outbox entry) on Dec 23. */
+async function invoicedWorkspaces(w: World, n: number): Promise<string[]> {
+  const ids = Array.from({ length: n }, (_, i) => `ws-${i + 1}`);
+  await seed(w.store, ids.map((id) => makeWorkspace({ id, name: id })));
+  for (const id of ids) await subscribe(w.deps, id, JOIN, START);
+  return ids;
+}
+
+/** How many times each event id was published. */
+function publishCounts(published: readonly PublishedEvent[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const event of published) counts.set(event.id, (counts.get(event.id) ?? 0) + 1);
+  return counts;
+}
+
+/** A publisher that records into `published` and throws on the calls `fails` picks. */
+function flakyPublisher(published: PublishedEvent[], fails: (call: number) => boolean): EventPublisher {
+  let calls = 0;
+  return {
+    publish: async (events) => {
+      calls += 1;
+      if (fails(calls)) throw new Error(`EventBridge throttled call ${calls}`);
+      published.push(...events);
+    },
+  };
 }
 
 describe('publisher on the table stream', () => {
   test('publishes each new outbox entry once and reports the failed record and every later one for retry', async () => {
-    const world = await dynamo.world();
+    const w = await dynamo.world();
+    for (const n of [1, 2, 3]) await w.store.enqueueEvent(`inv-${n}`, 'Invoice Issued', { id: `inv-${n}` }, '2027-01-01T00:05:00Z');
+    const records = await streamRecords(w.store);
     const published: PublishedEvent[] = [];
-    let calls = 0;
-    const publisher = {
-      publish: async (events: readonly PublishedEvent[]) => {
-        calls += 1;
-        if (calls === 2) throw new Error('EventBridge throttled');
-        published.push(...events);
-      },
-    };
-    const handler = withMiddlewares(createPublisherHandler(() => ({ store: world.store, publisher })));
-    const records = [outboxRecord(1), outboxRecord(2), outboxRecord(3)];
-    const response = await handler({ Records: records }, lambdaContext('publisher'));
-    expect(published.map((event) => event.id)).toEqual(['inv-1']);
-    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: '102' }, { itemIdentifier: '103' }] });
+    const deps = { store: w.store, publisher: flakyPublisher(published, (call) => call === 2) };
 
-    const retry = await handler({ Records: records.slice(1) }, lambdaContext('publisher'));
-    expect(retry).toEqual({ batchItemFailures: [] });
+    const response = await stream(deps, records);
+    expect(published.map((event) => event.id)).toEqual(['inv-1']);
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: '101' }, { itemIdentifier: '102' }] });
+
+    // The failed put released its claim: the retry need not wait for the lease to expire.
+    expect(await stream(deps, records.slice(1))).toEqual({ batchItemFailures: [] });
     expect(published.map((event) => event.id)).toEqual(['inv-1', 'inv-2', 'inv-3']);
+    expect(await w.store.listOutbox()).toEqual([]);
+
+    // The stream delivers at least once: a redelivered record finds its entry gone and publishes nothing.
+    expect(await stream(deps, records)).toEqual({ batchItemFailures: [] });
+    expect(published).toHaveLength(3);
   });
 
   test('ignores stream records that are not outbox inserts', async () => {
-    const world = await dynamo.world();
+    const w = await dynamo.world();
+    await w.store.enqueueEvent('inv-9', 'Invoice Issued', { id: 'inv-9' }, '2027-01-01T00:05:00Z');
+    const [outbox] = await streamRecords(w.store);
+    const invoiceRecord: DynamoDBRecord = { eventName: 'INSERT', dynamodb: { SequenceNumber: '1', NewImage: marshall({ pk: 'WS#acme', sk: 'INVOICE#x' }) as StreamImage } };
+    const removal: DynamoDBRecord = { ...outbox, eventName: 'REMOVE' };
+    expect(await stream(w.deps, [invoiceRecord, removal])).toEqual({ batchItemFailures: [] });
+    expect(w.published).toEqual([]);
+    expect(await w.store.listOutbox()).toHaveLength(1);
+  });
+
+  test('the stream and two concurrent sweeps publish each invoice exactly once', async () => {
+    const w = await dynamo.world();
+    await invoicedWorkspaces(w, 6);
+    await runBillingJob(w.deps, 'invoicing', { scheduledTime: '2027-01-01T00:05:00Z' });
+    const records = await streamRecords(w.store);
+    const invoiceIds = (await w.store.listOutbox()).filter((entry) => entry.detailType === 'Invoice Issued').map((entry) => entry.id);
+    expect(invoiceIds).toHaveLength(12);
+
+    // Each invocation has its own client, as concurrent Lambdas would; they share the bus.
+    const chunks = [records.slice(0, 4), records.slice(4, 8), records.slice(8)];
+    const responses = await Promise.all([...chunks.map((chunk) => stream(w.newDeps(), chunk)), sweep(w.newDeps()), sweep(w.newDeps())]);
+
+    expect(responses.slice(0, 3)).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }, { batchItemFailures: [] }]);
+    expect([...publishCounts(w.published)].sort()).toEqual(records.map((record) => [String(record.dynamodb?.NewImage?.id.S), 1]).sort());
+    expect(await w.store.listOutbox()).toEqual([]);
+  });
+
+  test('failing deletes never publish twice: redelivery and a later sweep only clean up', async () => {
+    const w = await dynamo.world();
+    await invoicedWorkspaces(w, 4);
+    const records = await streamRecords(w.store);
+    const failingDeletes = w.newStore();
+    failingDeletes.deleteOutbox = async () => {
+      throw new Error('DynamoDB throttled the delete');
+    };
+    const broken: Dependencies = { store: failingDeletes, publisher: w.deps.publisher };
+
+    // Published, marked, not deleted: the records still succeed (the event is on the bus).
+    expect(await stream(broken, records)).toEqual({ batchItemFailures: [] });
+    expect([...publishCounts(w.published).values()]).toEqual([1, 1, 1, 1]);
+    const left = await w.store.listOutbox();
+    expect(left).toHaveLength(4);
+    expect(left.every((entry) => typeof entry.publishedAt === 'string')).toBe(true);
+
+    // The stream redelivers, and a sweep also still sees them: neither publishes again.
+    expect(await stream(broken, records)).toEqual({ batchItemFailures: [] });
+    expect(await sweep({ store: failingDeletes, publisher: w.deps.publisher })).toEqual({ published: 0 });
+    expect(w.published).toHaveLength(4);
+
+    // Once deletes work again, a sweep deletes them without publishing.
+    expect(await sweep(w.newDeps())).toEqual({ published: 0 });
+    expect(await w.store.listOutbox()).toEqual([]);
+    expect([...publishCounts(w.published).values()]).toEqual([1, 1, 1, 1]);
+  });
+
+  test('failing PutEvents: failed records are retried and, with a concurrent sweep, each invoice is published once', async () => {
+    const w = await dynamo.world();
+    await invoicedWorkspaces(w, 5);
+    await runBillingJob(w.deps, 'invoicing', { scheduledTime: '2027-01-01T00:05:00Z' });
+    let pending = await streamRecords(w.store);
+    const ids = pending.map((record) => String(record.dynamodb?.NewImage?.id.S));
+    expect(ids).toHaveLength(10);
+
     const published: PublishedEvent[] = [];
-    const handler = withMiddlewares(createPublisherHandler(() => ({ store: world.store, publisher: { publish: async (events) => void published.push(...events) } })));
-    const invoiceRecord: DynamoDBRecord = { eventName: 'INSERT', dynamodb: { SequenceNumber: '1', NewImage: marshall({ pk: 'WS#acme', sk: 'INVOICE#x' }) as NonNullable<DynamoDBRecord['dynamodb']>['NewImage'] } };
-    const removal: DynamoDBRecord = { ...outboxRecord(9), eventName: 'REMOVE' };
-    expect(await handler({ Records: [invoiceRecord, removal] }, lambdaContext('publisher'))).toEqual({ batchItemFailures: [] });
-    expect(published).toEqual([]);
+    // Every third PutEvents (stream and sweep alike) fails.
+    const bus = flakyPublisher(published, (call) => call % 3 === 0);
+    const retries: number[] = [];
+    const sweeping = sweep({ store: w.newStore(), publisher: bus }).catch(() => ({ published: 0 }));
+    while (pending.length > 0) {
+      retries.push(pending.length);
+      const { batchItemFailures } = await stream({ store: w.newStore(), publisher: bus }, pending);
+      const failed = new Set(batchItemFailures.map((failure) => failure.itemIdentifier));
+      pending = pending.filter((record) => failed.has(String(record.dynamodb?.SequenceNumber)));
+      expect(retries.length).toBeLessThan(20);
+    }
+    await sweeping;
+    // Whatever a failed sweep released (while the stream skipped it as taken) the next sweep publishes.
+    for (let sweeps = 0; (await w.store.listOutbox()).length > 0; sweeps += 1) {
+      expect(sweeps).toBeLessThan(20);
+      await sweep({ store: w.newStore(), publisher: bus }).catch(() => undefined);
+    }
+
+    expect(retries.length).toBeGreaterThan(1);
+    expect([...publishCounts(published)].sort()).toEqual(ids.map((id) => [id, 1]).sort());
+  });
+
+  test('a publisher that dies holding a claim: others skip the entry until its lease expires, then publish it once', async () => {
+    const w = await dynamo.world();
+    await w.store.enqueueEvent('inv-1', 'Invoice Issued', { id: 'inv-1' }, '2027-01-01T00:05:00Z');
+    const [entry] = await w.store.listOutbox();
+    const now = Date.parse('2027-01-01T00:06:00Z');
+    expect(await w.store.claimOutbox(entry, 'dead-lambda', now, now + DEFAULT_LEASE_MS)).toBe('claimed');
+
+    const at = (ms: number) => ({ clock: () => new Date(ms) });
+    expect(await stream(w.deps, [insertRecord(entry, 1)], at(now + 1000))).toEqual({ batchItemFailures: [] });
+    expect(await sweep(w.deps, at(now + DEFAULT_LEASE_MS - 1))).toEqual({ published: 0 });
+    expect(w.published).toEqual([]);
+
+    expect(await sweep(w.deps, at(now + DEFAULT_LEASE_MS + 1))).toEqual({ published: 1 });
+    expect(await sweep(w.deps, at(now + DEFAULT_LEASE_MS + 2))).toEqual({ published: 0 });
+    expect(w.published.map((event) => event.id)).toEqual(['inv-1']);
+    expect(await w.store.listOutbox()).toEqual([]);
+  });
+
+  test('an entry is never deleted before it is published', async () => {
+    const w = await dynamo.world();
+    await w.store.enqueueEvent('inv-1', 'Invoice Issued', { id: 'inv-1' }, '2027-01-01T00:05:00Z');
+    const [entry] = await w.store.listOutbox();
+    await expect(w.store.deleteOutbox(entry)).rejects.toThrow('not published yet');
+    expect(await w.store.listOutbox()).toHaveLength(1);
+  });
+});
+
+describe('EventBridge publisher', () => {
+  test('a retried event carries the same eventId (the outbox entry id) in its detail', async () => {
+    const client = new EventBridgeClient({ region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const sent: PutEventsCommandInput[] = [];
+    client.middlewareStack.add(
+      () => async (args) => {
+        const input = args.input as PutEventsCommandInput;
+        sent.push(input);
+        // The first call is rejected, as a throttled PutEvents entry is.
+        const failed = sent.length === 1 ? 1 : 0;
+        return { output: { FailedEntryCount: failed, Entries: [failed ? { ErrorCode: 'ThrottlingException' } : { EventId: `eb-${sent.length}` }], $metadata: {} }, response: {} };
+      },
+      { step: 'initialize', name: 'fakePutEvents' },
+    );
+    const publisher = new EventBridgePublisher(client, 'prorata');
+    const event = { id: 'inv_acme_2027-01-01_renewal', detailType: 'Invoice Issued', detail: { id: 'inv_acme_2027-01-01_renewal', eventId: 'spoofed' } };
+
+    await expect(publisher.publish([event])).rejects.toThrow('EventBridge rejected 1 of 1 events');
+    await publisher.publish([event]);
+
+    const details = sent.map((input) => JSON.parse(input.Entries?.[0]?.Detail ?? '{}') as { eventId: string });
+    expect(details.map((detail) => detail.eventId)).toEqual(['inv_acme_2027-01-01_renewal', 'inv_acme_2027-01-01_renewal']);
+    expect(sent.map((input) => input.Entries?.[0]?.Source)).toEqual(['prorata', 'prorata']);
+    client.destroy();
   });
 });
