@@ -1,11 +1,11 @@
 import { addDays, formatDay, fullPeriodFrom, INTERVAL_MONTHS, remainingFraction, type IsoDate } from './calendar';
 import { BILLING_MANAGER_ROLES, billableRolesOf, type Plan } from './catalog';
 import { RejectionError } from './errors';
-import { addonLine, billedThrough, findAddon, headerFor, nextTrueUpAfter, openPeriod, planBillingRun, prorationLines, seatsLine, type BillingStep } from './engine';
+import { addonLine, billedThrough, findAddon, headerFor, isEndedBy, nextTrueUpAfter, openPeriod, planBillingRun, prorationLines, seatsLine, type BillingStep } from './engine';
 import { assembleInvoice, invoiceIdFor, type Balance, type Invoice, type InvoiceLine } from './invoice';
 import { activeRoleAt, billableCountAt } from './members';
 import { Money, prorate } from './money';
-import { findPlan, seatsLabel, type BillingContext, type Proration } from './proration';
+import { findPlan, paidQuantityAt, seatsLabel, type BillingContext, type Proration } from './proration';
 import { chargedQuantityOn, currentPeriodOf, nextAnchorOf, type PeriodRecord, type SubscriptionState } from './subscription';
 import { fnv1a } from './hash';
 import Decimal from 'decimal.js';
@@ -95,7 +95,8 @@ export function planChange(input: ChangeInput): ChangePlan {
       }
       if (step.kind === 'accrual') unbilled.push(...step.prorations);
     }
-    if (subscription?.status === 'ended') subscription = undefined;
+    // R20: an ended or immediately canceled subscription takes no more changes.
+    if (subscription && (subscription.status === 'ended' || isEndedBy(subscription, date))) subscription = undefined;
   }
   const key = fnv1a(`${request.type}|${JSON.stringify(request)}|${input.at}`).toString(36);
   const result: ChangePlan = { steps, invoice: null, accrued: [], atPeriodEnd: null, balance, subscription };
@@ -149,12 +150,14 @@ export function planChange(input: ChangeInput): ChangePlan {
     const months = INTERVAL_MONTHS[plan.interval];
     const included = plan.storageGb + (to?.storageGb ?? 0);
     const used = ctx.workspace.storageUsedGb ?? 0;
+    // R15: only a downgrade or removal can leave usage above what is included; buying or enlarging never is.
+    const shrinks = (to?.storageGb ?? 0) < (from?.storageGb ?? 0);
     const fromPrice = from ? Money.of(from.price, currency).times(months) : Money.zero(currency);
     const toPrice = to ? Money.of(to.price, currency).times(months) : Money.zero(currency);
     checkGates(input, {
       charges: toPrice.amount.gt(fromPrice.amount),
       alreadyOnPlan: (from?.id ?? null) === (to?.id ?? null),
-      usageExceeds: used > included ? `${used} GB in use is more than the ${included} GB this would include` : null,
+      usageExceeds: shrinks && used > included ? `${used} GB in use is more than the ${included} GB this would include` : null,
     });
     const lines: Proration[] = [];
     if (from) lines.push(proration('addon', -1, fromPrice, `Unused time on ${from.name} after ${formatDay(date)}`, from.id));
@@ -173,15 +176,9 @@ export function planChange(input: ChangeInput): ChangePlan {
     return result;
   }
   const kind = samePlan ? 'upgrade' : classifyPlanChange(plan, target);
-  const count = billableCountAt(ctx.members, input.at, billableRolesOf(target));
-  const used = ctx.workspace.storageUsedGb ?? 0;
-  const addonGb = subscription.addonId ? findAddon(ctx, subscription.addonId).storageGb : 0;
-  const usage = kind === 'downgrade' || kind === 'interval-down'
-    ? target.maximumSeats !== null && count > target.maximumSeats
-      ? `${count} billable members is more than the ${target.maximumSeats} seats of ${target.name}`
-      : used > target.storageGb + addonGb ? `${used} GB in use is more than the ${target.storageGb + addonGb} GB ${target.name} includes` : null
-    : null;
-  checkGates(input, { charges: kind === 'upgrade' || kind === 'interval-up', alreadyOnPlan: samePlan, usageExceeds: usage });
+  const downgrade = kind === 'downgrade' || kind === 'interval-down';
+  // R15: asking for the current plan charges nothing, so it is `already-on-plan` even without a payment method.
+  checkGates(input, { charges: !samePlan && !downgrade, alreadyOnPlan: samePlan, usageExceeds: samePlan ? null : planUsageExceeded(input, target, subscription, downgrade) });
 
   if (kind === 'downgrade' || kind === 'interval-down') {
     const anchor = nextAnchorOf(subscription);
@@ -208,12 +205,14 @@ export function planChange(input: ChangeInput): ChangePlan {
     return finishWithInvoice(result, { ...next, nextProrationSeq: subscription.nextProrationSeq }, assembled.invoice, { ...assembled.balance, version: balance.version + 1 });
   }
 
-  // Monthly to annual (R16): unused monthly time is credited, the term starts today, the billing day moves.
+  // Monthly to annual (R16): unused monthly time is credited, the term starts today, the billing day moves,
+  // and the new term is billed at the new plan's paid quantity (R8), not the old minimum or high-water mark.
   const billingDay = Number(date.slice(8, 10));
   const term = fullPeriodFrom(date, billingDay, target.interval);
   const id = invoiceIdFor(ctx.workspace.id, 'change', date, key);
+  const termQuantity = paidQuantityAt(ctx, subscription, target, input.at, date);
   const pendingLines = prorationLines(unbilled);
-  const lines = [...pendingLines, ...prorationLines([unused]), seatsLine(target, quantity, term, ctx)];
+  const lines = [...pendingLines, ...prorationLines([unused]), seatsLine(target, termQuantity, term, ctx)];
   if (subscription.addonId) {
     const addon = findAddon(ctx, subscription.addonId);
     const addonCredit = proration('addon', -1, Money.of(addon.price, currency).times(INTERVAL_MONTHS[plan.interval]), `Unused time on ${addon.name} after ${formatDay(date)}`, addon.id);
@@ -224,7 +223,7 @@ export function planChange(input: ChangeInput): ChangePlan {
     planId: target.id,
     pendingPlanId: null,
     billingDay,
-    periods: [...history, closed, openPeriod(term, target, quantity, id)],
+    periods: [...history, closed, openPeriod(term, target, termQuantity, id)],
     nextTrueUp: nextTrueUpAfter(term, billingDay, date),
     billedProrationSeq: billedThrough(unbilled, subscription.billedProrationSeq),
     version: subscription.version + 1,
@@ -232,6 +231,21 @@ export function planChange(input: ChangeInput): ChangePlan {
   const assembled = assembleInvoice(headerFor(ctx, next, 'change', date, term, id), lines, balance);
   const granted = target.aiCreditsPerPeriod;
   return finishWithInvoice(result, next, assembled.invoice, { ...assembled.balance, aiCredits: assembled.balance.aiCredits + granted, version: balance.version + 1 });
+}
+
+/**
+ * The R15 usage gate of a plan change: every change of plan (upgrade, downgrade or interval
+ * change) must fit the billable members under the new plan's seat limit; only a downgrade can
+ * leave more storage in use than the new plan and the add-on include.
+ */
+function planUsageExceeded(input: ChangeInput, target: Plan, subscription: SubscriptionState, downgrade: boolean): string | null {
+  const { ctx } = input;
+  const count = billableCountAt(ctx.members, input.at, billableRolesOf(target));
+  if (target.maximumSeats !== null && count > target.maximumSeats) return `${count} billable members is more than the ${target.maximumSeats} seats of ${target.name}`;
+  if (!downgrade) return null;
+  const used = ctx.workspace.storageUsedGb ?? 0;
+  const included = target.storageGb + (subscription.addonId ? findAddon(ctx, subscription.addonId).storageGb : 0);
+  return used > included ? `${used} GB in use is more than the ${included} GB ${target.name} includes` : null;
 }
 
 function finishWithAccrual(result: ChangePlan, subscription: SubscriptionState, prorations: Proration[]): ChangePlan {

@@ -4,6 +4,7 @@ import {
   formatRange,
   fullPeriodFrom,
   INTERVAL_MONTHS,
+  minDate,
   monthlyAnchorsInside,
   remainingFraction,
   type BillingPeriod,
@@ -161,6 +162,26 @@ export function headerFor(ctx: BillingContext, subscription: SubscriptionState, 
   };
 }
 
+/** Whether a cancellation has ended service before `date` (R20): nothing renews or accrues from then on. */
+export function isEndedBy(subscription: SubscriptionState, date: IsoDate): boolean {
+  return subscription.endsAfter !== null && subscription.endsAfter < date;
+}
+
+/**
+ * Cancels a subscription (R20). At period end (the default) service runs to the end of the
+ * current period: seat changes until then accrue and are billed on the anchor date, and
+ * nothing renews. Immediately (`atPeriodEnd: false`) service ends the day before `date`: from
+ * `date` on nothing accrues, the prorations accrued before are billed on the next anchor date
+ * (monthly: the renewal date; quarterly and annual: the next monthly true-up date), and the
+ * unused rest of the period is not credited (R13: credits are not refunds). The subscription
+ * must be caught up to `date` first, so its current period is the one containing `date`.
+ */
+export function cancelSubscription(subscription: SubscriptionState, date: IsoDate, atPeriodEnd: boolean): SubscriptionState {
+  const endsAfter = atPeriodEnd ? currentPeriodOf(subscription).end : addDays(date, -1);
+  // A second cancellation never extends service past an earlier one.
+  return { ...subscription, endsAfter: subscription.endsAfter ? minDate(subscription.endsAfter, endsAfter) : endsAfter, version: subscription.version + 1 };
+}
+
 /** What a billing run may do. */
 export interface RunOptions {
   /** Issue renewal (R11) and true-up (R12) invoices due on or before `asOf`. */
@@ -227,8 +248,11 @@ export function planBillingRun(
     if (due < anchor) {
       kind = 'true-up';
       period = { start: due, end: current.end };
-      next = { ...subscription, nextTrueUp: nextTrueUpAfter(current, subscription.billingDay, due) };
-    } else if (subscription.endsAfter && subscription.endsAfter < anchor) {
+      // R20: after an immediate cancellation the next anchor's invoice is the last one.
+      next = isEndedBy(subscription, due)
+        ? { ...subscription, status: 'ended', nextTrueUp: null }
+        : { ...subscription, nextTrueUp: nextTrueUpAfter(current, subscription.billingDay, due) };
+    } else if (isEndedBy(subscription, anchor)) {
       // Canceled: nothing renews; the ended period's unbilled prorations are still billed.
       kind = 'renewal';
       period = { start: current.start, end: current.end };

@@ -95,8 +95,14 @@ export function accrueProrations(ctx: BillingContext, subscription: Subscription
   const current = currentPeriodOf(subscription);
   const firstUnaccrued = addDays(subscription.accruedThrough, 1);
   const from = maxDate(subscription.startDate, subscription.recomputeFrom ? minDate(subscription.recomputeFrom, firstUnaccrued) : firstUnaccrued);
-  const end = minDate(maxDate(through, subscription.accruedThrough), current.end);
-  if (from > end) return { subscription, prorations: [] };
+  const last = minDate(maxDate(through, subscription.accruedThrough), current.end);
+  // R20: from an immediate cancellation's date on, no seat change accrues; those days count as accrued.
+  const end = subscription.endsAfter ? minDate(last, subscription.endsAfter) : last;
+  const recomputeFrom = subscription.recomputeFrom && subscription.recomputeFrom <= last ? null : subscription.recomputeFrom;
+  if (from > end) {
+    if (last <= subscription.accruedThrough && recomputeFrom === subscription.recomputeFrom) return { subscription, prorations: [] };
+    return { subscription: { ...subscription, accruedThrough: maxDate(subscription.accruedThrough, last), recomputeFrom }, prorations: [] };
+  }
 
   const periods = subscription.periods.map((period) => ({ ...period, changes: [...period.changes] }));
   const touched = periods.filter((period) => lastDayOf(period) >= from && period.start <= end);
@@ -151,8 +157,8 @@ export function accrueProrations(ctx: BillingContext, subscription: Subscription
     subscription: {
       ...subscription,
       periods,
-      accruedThrough: maxDate(subscription.accruedThrough, end),
-      recomputeFrom: subscription.recomputeFrom && subscription.recomputeFrom <= end ? null : subscription.recomputeFrom,
+      accruedThrough: maxDate(subscription.accruedThrough, last),
+      recomputeFrom,
       nextProrationSeq: seq,
     },
     prorations,

@@ -1,10 +1,9 @@
 import { addDays, minDate, toBillingDate } from '../domain/calendar';
 import { billableRolesOf, type Workspace } from '../domain/catalog';
-import { startSubscription, planBillingRun } from '../domain/engine';
+import { cancelSubscription, startSubscription, planBillingRun } from '../domain/engine';
 import { BillingError, RejectionError } from '../domain/errors';
 import { billableCountAt, MEMBER_EVENT_TYPES, type MemberEventType } from '../domain/members';
 import { findPlan, ownedSeatsOn } from '../domain/proration';
-import { currentPeriodOf } from '../domain/subscription';
 import type { AppEvent, EventDetail } from '../contracts/events';
 import type { ChangeRequest } from '../domain/changes';
 import { requestChange } from './changes';
@@ -123,11 +122,7 @@ async function startFromEvent(deps: Dependencies, workspace: Workspace, event: A
   return { status: 'stored' };
 }
 
-/**
- * Cancels a subscription (R11 then stops): no renewal at the next anchor date; that date's
- * invoice still bills the period's unbilled prorations. `atPeriodEnd: false` ends service
- * today: no credit for the unused time (credits are not refunds, R13), no renewal.
- */
+/** Cancels a subscription (R20, `cancelSubscription`), after catching it up to the cancellation date. */
 async function cancelFromEvent(deps: Dependencies, workspace: Workspace, event: AppEvent, detail: EventDetail<'subscription.canceled'>): Promise<IngestOutcome> {
   return withConflictRetry(async () => {
     const subscription = await deps.store.getActiveSubscription(workspace.id);
@@ -139,8 +134,7 @@ async function cancelFromEvent(deps: Dependencies, workspace: Workspace, event: 
     const steps = planBillingRun(ctx, subscription, unbilled, balance, date, { invoice: true });
     await deps.store.applySteps(workspace, steps, event.at);
     const current = steps.reduce((latest, step) => step.subscription ?? latest, subscription);
-    const endsAfter = detail.atPeriodEnd ? currentPeriodOf(current).end : addDays(date, -1);
-    await deps.store.putSubscription(workspace, { ...current, endsAfter, version: current.version + 1 });
+    await deps.store.putSubscription(workspace, cancelSubscription(current, date, detail.atPeriodEnd));
     return { status: 'stored' } as const;
   });
 }

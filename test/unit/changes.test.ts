@@ -5,7 +5,7 @@ import { planBillingRun, startSubscription } from '../../shared/domain/engine';
 import { RejectionError } from '../../shared/domain/errors';
 import { emptyBalance } from '../../shared/domain/invoice';
 import type { BillingContext } from '../../shared/domain/proration';
-import { joins, makeContext, makePlan, makeWorkspace } from './fixtures';
+import { joins, makeContext, makePlan, makeWorkspace, memberEvent } from './fixtures';
 import { Ledger } from './ledger';
 
 const UPRO = makePlan({ id: 'upro', name: 'uPro', seatPrice: '70.00', maximumSeats: 20 });
@@ -16,9 +16,9 @@ const UPRO_ANNUAL = makePlan({ id: 'upro-annual', name: 'uPro Annual', interval:
 
 /** A workspace with 3 members (u1 the owner) on uPro monthly from 1 Jan 2027, and what it was billed. */
 class Workspace3 extends Ledger {
-  constructor(public ctx: BillingContext) {
+  constructor(public ctx: BillingContext, planId = 'upro') {
     super(ctx.workspace.currency);
-    const first = startSubscription(ctx, { subscriptionId: 's', planId: 'upro', at: '2027-01-01T09:00:00Z', date: '2027-01-01', billingDay: 1, seats: null, addonId: null }, emptyBalance('USD'));
+    const first = startSubscription(ctx, { subscriptionId: 's', planId, at: '2027-01-01T09:00:00Z', date: '2027-01-01', billingDay: 1, seats: null, addonId: null }, emptyBalance('USD'));
     if (first.kind !== 'invoice') throw new Error('no first invoice');
     this.subscription = first.subscription;
     this.balance = first.balance;
@@ -136,5 +136,104 @@ describe('R19 preview equals apply', () => {
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+const STORAGE_1TB = { id: 'storage-1tb', name: 'Storage 1 TB', price: '20.00', storageGb: 1000 };
+const STORAGE_2TB = { id: 'storage-2tb', name: 'Storage 2 TB', price: '35.00', storageGb: 2000 };
+const UPRO_ANNUAL_SMALL = makePlan({ id: 'upro-annual-small', name: 'uPro Annual Small', interval: 'year', seatPrice: '700.00', maximumSeats: 2 });
+const UBIZ_SMALL = makePlan({ id: 'ubiz-small', name: 'uBiz Small', seatPrice: '100.00', maximumSeats: 2 });
+const UPRO_MIN5 = makePlan({ id: 'upro-min5', name: 'uPro Team', seatPrice: '70.00', minimumSeats: 5 });
+
+/** Three members (u1 the owner) on uPro from 1 Jan 2027, with storage add-ons and a workspace override. */
+function workspaceWith(overrides: Parameters<typeof makeWorkspace>[0], members = 3, planId = 'upro', settings = {}): Workspace3 {
+  const events = joins('2027-01-01T08:00:00Z', members).map((event, i) => (i === 0 ? { ...event, role: 'owner' } : event));
+  const ctx = makeContext(events, [UPRO, UBIZ, UBASIC, UPRO_ANNUAL, UPRO_ANNUAL_SMALL, UBIZ_SMALL, UPRO_MIN5], makeWorkspace(overrides, settings));
+  ctx.catalog.addons.push(STORAGE_1TB, STORAGE_2TB);
+  return new Workspace3(ctx, planId);
+}
+
+function reasonOf(run: () => unknown): string | undefined {
+  try {
+    run();
+    return undefined;
+  } catch (error) {
+    return error instanceof RejectionError ? error.reason : String(error);
+  }
+}
+
+describe('R15 gate order', () => {
+  test('asking for the current plan without a payment method is already-on-plan: it charges nothing', () => {
+    const ws = workspaceWith({ paymentMethod: false });
+    expect(reasonOf(() => ws.plan({ type: 'plan.change_requested', plan: 'upro' }, '2027-01-10T09:00:00Z'))).toBe('already-on-plan');
+  });
+
+  test('asking for the current plan while a downgrade is scheduled cancels the downgrade, even without a payment method', () => {
+    const ws = workspaceWith({ paymentMethod: false });
+    ws.change({ type: 'plan.change_requested', plan: 'ubasic' }, '2027-01-10T09:00:00Z');
+    const back = ws.change({ type: 'plan.change_requested', plan: 'upro' }, '2027-01-12T09:00:00Z');
+    expect(back.atPeriodEnd).toBe('the scheduled change to uBasic is canceled');
+    expect(ws.subscription.pendingPlanId).toBeNull();
+    ws.runTo('2027-02-01');
+    expect(ws.invoices.at(-1)?.lines.map((line) => line.description)).toEqual(['uPro × 3 seats, February 2027']);
+  });
+
+  test('buying a 1 TB add-on on 10 Jan with 2,000 GB in use (above even the new 1,100 GB) is allowed: 22/31 × $20 = 14.19 accrued', () => {
+    const ws = workspaceWith({ storageUsedGb: 2000 });
+    const plan = ws.change({ type: 'storage_addon.changed', addon: 'storage-1tb' }, '2027-01-10T09:00:00Z');
+    expect(plan.accrued.map((proration) => proration.amount)).toEqual(['14.19']);
+  });
+
+  test('enlarging 1 TB → 2 TB on 10 Jan with 5,000 GB in use is allowed: −14.19 and 22/31 × $35 = 24.84', () => {
+    const ws = workspaceWith({});
+    ws.change({ type: 'storage_addon.changed', addon: 'storage-1tb' }, '2027-01-05T09:00:00Z');
+    ws.ctx.workspace.storageUsedGb = 5000;
+    const plan = ws.change({ type: 'storage_addon.changed', addon: 'storage-2tb' }, '2027-01-10T09:00:00Z');
+    expect(plan.accrued.map((proration) => proration.amount)).toEqual(['-14.19', '24.84']);
+  });
+
+  test('removing or shrinking the add-on below the storage in use is usage-exceeds-plan', () => {
+    const ws = workspaceWith({});
+    ws.change({ type: 'storage_addon.changed', addon: 'storage-2tb' }, '2027-01-05T09:00:00Z');
+    ws.ctx.workspace.storageUsedGb = 1500;
+    expect(reasonOf(() => ws.plan({ type: 'storage_addon.changed', addon: null }, '2027-01-10T09:00:00Z'))).toBe('usage-exceeds-plan');
+    expect(reasonOf(() => ws.plan({ type: 'storage_addon.changed', addon: 'storage-1tb' }, '2027-01-10T09:00:00Z'))).toBe('usage-exceeds-plan');
+  });
+
+  test('an interval change to an annual plan limited to 2 seats, with 3 billable members, is usage-exceeds-plan', () => {
+    const ws = workspaceWith({});
+    expect(reasonOf(() => ws.plan({ type: 'plan.change_requested', plan: 'upro-annual-small' }, '2027-01-10T09:00:00Z'))).toBe('usage-exceeds-plan');
+  });
+
+  test('an upgrade to a plan limited to 2 seats, with 3 billable members, is usage-exceeds-plan', () => {
+    const ws = workspaceWith({});
+    expect(reasonOf(() => ws.plan({ type: 'plan.change_requested', plan: 'ubiz-small' }, '2027-01-10T09:00:00Z'))).toBe('usage-exceeds-plan');
+  });
+
+  test('the gates keep the rules\' order: no payment method comes before the seat limit on an upgrade', () => {
+    const ws = workspaceWith({ paymentMethod: false });
+    expect(reasonOf(() => ws.plan({ type: 'plan.change_requested', plan: 'ubiz-small' }, '2027-01-10T09:00:00Z'))).toBe('payment-method-required');
+  });
+});
+
+describe('R16 the new term of a monthly → annual change is billed at the new plan\'s paid quantity', () => {
+  test('3 members on a 5-seat-minimum monthly plan, annual on 20 Jan: credit 5 × 27.10, the term bills 3 × $700', () => {
+    const ws = workspaceWith({}, 3, 'upro-min5');
+    expect(ws.invoices[0].lines.map((line) => line.amount)).toEqual(['350.00']);
+    const plan = ws.change({ type: 'plan.change_requested', plan: 'upro-annual' }, '2027-01-20T09:00:00Z');
+    expect(plan.invoice?.lines.map((line) => [line.quantity, line.amount])).toEqual([[-5, '-135.50'], [3, '2100.00']]);
+    expect(ws.subscription.periods.at(-1)?.baseQuantity).toBe(3);
+  });
+
+  test('seatDecrease none, 10 → 5 members on 5 Jan, annual on 20 Jan: credit the 10 paid, bill 5; the term\'s high-water mark starts at 5 (a 6th on 1 Feb: 353/365 × 700 = 676.99)', () => {
+    const events = joins('2027-01-01T08:00:00Z', 10).map((event, i) => (i === 0 ? { ...event, role: 'owner' } : event));
+    for (let i = 6; i <= 10; i += 1) events.push(memberEvent('2027-01-05T10:00:00Z', 'member.removed', `u${i}`));
+    events.push(memberEvent('2027-02-01T10:00:00Z', 'member.joined', 'x1'));
+    const ws = new Workspace3(makeContext(events, [UPRO, UPRO_ANNUAL], makeWorkspace({}, { seatDecrease: 'none' })));
+    const plan = ws.change({ type: 'plan.change_requested', plan: 'upro-annual' }, '2027-01-20T09:00:00Z');
+    expect(plan.invoice?.lines.map((line) => [line.quantity, line.amount])).toEqual([[-10, '-271.00'], [5, '3500.00']]);
+    ws.apply(planBillingRun(ws.ctx, ws.subscription, ws.unbilled(), ws.balance, '2027-02-20', { invoice: true }));
+    expect(ws.invoices.at(-1)).toMatchObject({ kind: 'true-up', date: '2027-02-20' });
+    expect(ws.invoices.at(-1)?.lines.map((line) => [line.quantity, line.amount])).toEqual([[1, '676.99']]);
   });
 });

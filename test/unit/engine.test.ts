@@ -3,65 +3,13 @@ import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { addDays, daysInclusive, startOfDateInstant, toBillingDate, type IsoDate } from '../../shared/domain/calendar';
 import type { Plan, Settings, Workspace } from '../../shared/domain/catalog';
-import { planBillingRun, startSubscription, type BillingStep, type RunOptions } from '../../shared/domain/engine';
+import { planBillingRun, type BillingStep } from '../../shared/domain/engine';
 import { settleLines, type Balance, type Invoice, type InvoiceLine } from '../../shared/domain/invoice';
 import type { MemberEvent, MemberEventType } from '../../shared/domain/members';
 import { Money } from '../../shared/domain/money';
-import type { BillingContext, Proration } from '../../shared/domain/proration';
-import { Ledger } from './ledger';
+import type { BillingContext } from '../../shared/domain/proration';
+import { Account } from './account';
 import { joins, makeContext, makePlan, makeWorkspace, memberEvent } from './fixtures';
-
-// ---------------------------------------------------------------------------------------------
-// A tiny in-memory "store": applies the steps a run plans, keeps prorations, invoices, balance.
-// ---------------------------------------------------------------------------------------------
-
-class Account extends Ledger {
-  first!: Invoice;
-
-  constructor(public ctx: BillingContext, balance?: Balance) {
-    super(ctx.workspace.currency, balance);
-  }
-
-  /** Starts the subscription (R10) at `at`, billing date in the workspace zone. */
-  start(at: string, options: { planId?: string; billingDay?: number; seats?: number | null } = {}): Invoice {
-    const date = toBillingDate(at, this.ctx.workspace.timezone);
-    const step = startSubscription(
-      this.ctx,
-      {
-        subscriptionId: 'sub1',
-        planId: options.planId ?? this.ctx.catalog.plans[0].id,
-        at,
-        date,
-        billingDay: options.billingDay ?? this.ctx.workspace.billingDay,
-        seats: options.seats ?? null,
-        addonId: null,
-      },
-      this.balance,
-    );
-    if (step.kind !== 'invoice') throw new Error(`expected an invoice step, got ${step.kind}`);
-    this.subscription = step.subscription;
-    this.balance = step.balance;
-    this.first = step.invoice;
-    this.invoices.push(step.invoice);
-    return step.invoice;
-  }
-
-  /** Plans a run and applies its steps in order, as the store would. */
-  run(asOf: IsoDate, options: RunOptions = { invoice: true }): BillingStep[] {
-    const steps = planBillingRun(this.ctx, this.subscription, this.unbilled(), this.balance, asOf, options);
-    this.apply(steps);
-    return steps;
-  }
-
-  /** Runs the daily accrual job through `through` (no invoicing). */
-  accrue(through: IsoDate): Proration[] {
-    return this.run(through, { invoice: false, accrueThrough: through }).flatMap((step) => (step.kind === 'accrual' ? step.prorations : []));
-  }
-
-  invoiceOn(date: IsoDate): Invoice | undefined {
-    return this.invoices.find((invoice) => invoice.date === date);
-  }
-}
 
 function invoicesOf(steps: readonly BillingStep[]): Invoice[] {
   return steps.flatMap((step) => (step.kind === 'invoice' ? [step.invoice] : []));
