@@ -176,6 +176,8 @@ export const changeInvocationSchema = z.strictObject({
   requestedBy: id,
   asOf: instant,
   preview: z.boolean().default(true),
+  /** A retry with the same key returns the first response; default: a hash of the request. */
+  idempotencyKey: id.optional(),
 });
 
 /** A parsed change invocation. */

@@ -17,6 +17,8 @@ export interface ChangeCommand {
   preview: boolean;
   /** The delivering event's id, for the rejection record. */
   eventId?: string;
+  /** Applying twice with one key changes once and returns the first response (default: the event id, else a hash of the request). */
+  idempotencyKey?: string;
 }
 
 /** What a change did (or, previewed, would do) (R19). */
@@ -34,32 +36,61 @@ export type ChangeResult =
  * Previews or applies a change through one code path (R19): load, plan with the pure core,
  * and either return the plan (preview, nothing written) or write its steps. A rejection
  * writes only its rejection record and a `Change Rejected` event (never on preview).
+ *
+ * Applying is idempotent by key, as Stripe's idempotency keys are: the change's writes and a
+ * record of its response commit in one transaction, so a retry (after a timeout, a lost
+ * response or a redelivered event) returns that first response byte for byte and changes
+ * nothing. A rejection's response is recorded too. A version conflict is never taken for a
+ * retry: only the key's record is, and a conflict without one re-plans.
  */
 export async function requestChange(deps: Dependencies, command: ChangeCommand): Promise<ChangeResult> {
+  const key = command.preview ? undefined : `change:${command.idempotencyKey ?? command.eventId ?? changeRequestId(command)}`;
+  const recorded = async () => {
+    const record = key ? await deps.store.getIdempotency(key) : undefined;
+    return record ? (JSON.parse(record.response) as ChangeResult) : undefined;
+  };
+  const first = await recorded();
+  if (first) return first;
   try {
     return await withConflictRetry(async () => {
       const plan = await planFor(deps, command);
-      if (!command.preview) {
-        const workspace = await deps.store.getWorkspace(command.workspace);
-        if (workspace) await deps.store.applySteps(workspace, plan.steps, command.asOf);
-      }
-      return {
+      const result = serialized<ChangeResult>({
         status: command.preview ? 'preview' : 'applied',
         invoice: plan.invoice,
         accrued: plan.accrued,
         atPeriodEnd: plan.atPeriodEnd,
         balance: { billingCredit: plan.balance.billingCredit.toString(), aiCredits: plan.balance.aiCredits },
-      } as const;
+      });
+      if (!key) return result;
+      const workspace = await deps.store.getWorkspace(command.workspace);
+      if (!workspace) return result;
+      try {
+        await deps.store.applySteps(workspace, plan.steps, command.asOf, { once: { key, response: JSON.stringify(result), at: command.asOf } });
+      } catch (error) {
+        // Our own earlier attempt may have landed (its response was lost): its record says so.
+        const landed = error instanceof Error && error.name === 'ConflictError' ? await recorded() : undefined;
+        if (landed) return landed;
+        throw error;
+      }
+      return result;
     });
   } catch (error) {
     if (!(error instanceof RejectionError)) throw error;
-    if (!command.preview) {
+    const result = serialized<ChangeResult>({ status: 'rejected', reason: error.reason, message: error.message });
+    if (key) {
       const eventId = command.eventId ?? changeRequestId(command);
       await deps.store.recordRejection({ at: command.asOf, workspace: command.workspace, type: command.change.type, reason: error.reason, message: error.message, eventId, payload: command.change });
       await deps.store.enqueueEvent(`rejection_${eventId}`, 'Change Rejected', { workspace: command.workspace, type: command.change.type, reason: error.reason, message: error.message, at: command.asOf }, command.asOf);
+      await deps.store.putIdempotency({ key, response: JSON.stringify(result), at: command.asOf });
+      return (await recorded()) ?? result;
     }
-    return { status: 'rejected', reason: error.reason, message: error.message };
+    return result;
   }
+}
+
+/** The value as JSON gives it back, so a first response and its replay serialize to the same bytes. */
+function serialized<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { addDays, minDate, toBillingDate } from '../domain/calendar';
 import { billableRolesOf, type Workspace } from '../domain/catalog';
 import { cancelSubscription, startSubscription, planBillingRun } from '../domain/engine';
-import { BillingError, RejectionError } from '../domain/errors';
+import { RejectionError } from '../domain/errors';
 import { billableCountAt, MEMBER_EVENT_TYPES, type MemberEventType } from '../domain/members';
 import { findPlan, ownedSeatsOn } from '../domain/proration';
 import type { AppEvent, EventDetail } from '../contracts/events';
@@ -26,6 +26,17 @@ function isMemberEvent(type: string): type is MemberEventType {
  * engine does not handle is kept as a rejection record with a reason, never dropped.
  */
 export async function ingestEvent(deps: Dependencies, event: AppEvent): Promise<IngestOutcome> {
+  const key = `event:${event.id}`;
+  if (await deps.store.getIdempotency(key)) return { status: 'duplicate' };
+  const outcome = await applyEvent(deps, event);
+  // Written last: an attempt that failed anywhere before leaves no record, so the retry redoes
+  // every step, each of which is idempotent, and completes what the failed attempt left undone.
+  await deps.store.putIdempotency({ key, response: JSON.stringify(outcome), at: event.at });
+  return outcome;
+}
+
+/** Applies one event; safe to repeat after a partial failure (every write is keyed or conditional). */
+async function applyEvent(deps: Dependencies, event: AppEvent): Promise<IngestOutcome> {
   const workspace = await deps.store.getWorkspace(event.workspace);
   try {
     if (!workspace) throw new RejectionError('unknown-workspace', `workspace ${event.workspace} is not configured`);
@@ -50,7 +61,7 @@ export async function ingestEvent(deps: Dependencies, event: AppEvent): Promise<
         await deps.store.removeFailedInvoice(workspace.id, (event.detail as EventDetail<'invoice.paid'>).invoice);
         return { status: 'stored' };
       case 'ai_credits.consumed':
-        return await consumeAiCredits(deps, workspace, (event.detail as EventDetail<'ai_credits.consumed'>).credits);
+        return await consumeAiCredits(deps, workspace, event, (event.detail as EventDetail<'ai_credits.consumed'>).credits);
       case 'plan.change_requested':
       case 'seats.purchased':
       case 'storage_addon.changed':
@@ -70,8 +81,8 @@ export async function ingestEvent(deps: Dependencies, event: AppEvent): Promise<
 async function ingestMemberEvent(deps: Dependencies, workspace: Workspace, event: AppEvent, type: MemberEventType): Promise<IngestOutcome> {
   const detail = event.detail as { member: string; role?: string };
   const date = toBillingDate(event.at, workspace.timezone);
-  const stored = await deps.store.appendMemberEvent(workspace.id, event.id, { type, member: detail.member, role: detail.role, at: event.at, date });
-  if (!stored) return { status: 'duplicate' };
+  // Already stored means an earlier attempt got this far: its follow-up work may not have, so it runs again.
+  await deps.store.appendMemberEvent(workspace.id, event.id, { type, member: detail.member, role: detail.role, at: event.at, date });
   await withConflictRetry(async () => {
     const subscription = await deps.store.getActiveSubscription(workspace.id);
     if (!subscription) return;
@@ -99,6 +110,11 @@ async function warnIfOverSeats(deps: Dependencies, workspace: Workspace, event: 
 }
 
 async function startFromEvent(deps: Dependencies, workspace: Workspace, event: AppEvent, detail: EventDetail<'subscription.started'>): Promise<IngestOutcome> {
+  // A conflict re-plans: the reload then shows whether our own earlier write landed.
+  return withConflictRetry(() => startOnce(deps, workspace, event, detail));
+}
+
+async function startOnce(deps: Dependencies, workspace: Workspace, event: AppEvent, detail: EventDetail<'subscription.started'>): Promise<IngestOutcome> {
   const existing = await deps.store.getActiveSubscription(workspace.id);
   // A redelivered start (same instant, same plan) is the subscription we already have.
   if (existing && existing.startedAt === event.at && existing.periods[0]?.planId === detail.plan) return { status: 'duplicate' };
@@ -113,12 +129,7 @@ async function startFromEvent(deps: Dependencies, workspace: Workspace, event: A
     { subscriptionId: `sub_${workspace.id}_${date}`, planId: detail.plan, at: event.at, date, billingDay: detail.billingDay ?? workspace.billingDay, seats: detail.seats ?? null, addonId: detail.addon ?? null },
     balance,
   );
-  try {
-    await deps.store.applySteps(workspace, [step], event.at);
-  } catch (error) {
-    if (error instanceof BillingError && error.code === 'conflict') return { status: 'duplicate' };
-    throw error;
-  }
+  await deps.store.applySteps(workspace, [step], event.at);
   return { status: 'stored' };
 }
 
@@ -161,11 +172,15 @@ async function changeFromEvent(deps: Dependencies, event: AppEvent): Promise<Ing
 }
 
 /** Spends AI credits (R18); more than the balance is rejected as `insufficient-ai-credits`. */
-async function consumeAiCredits(deps: Dependencies, workspace: Workspace, credits: number): Promise<IngestOutcome> {
+async function consumeAiCredits(deps: Dependencies, workspace: Workspace, event: AppEvent, credits: number): Promise<IngestOutcome> {
+  // The deduction and its event's record commit together, so a redelivery never deducts twice.
+  const key = `credits:${event.id}`;
+  const stored = { status: 'stored' } as const;
   return withConflictRetry(async () => {
+    if (await deps.store.getIdempotency(key)) return stored;
     const balance = await deps.store.getBalance(workspace.id, workspace.currency);
     if (credits > balance.aiCredits) throw new RejectionError('insufficient-ai-credits', `${credits} AI credits asked, ${balance.aiCredits} available`);
-    await deps.store.putBalance(workspace.id, { ...balance, aiCredits: balance.aiCredits - credits, version: balance.version + 1 });
-    return { status: 'stored' } as const;
+    await deps.store.putBalance(workspace.id, { ...balance, aiCredits: balance.aiCredits - credits, version: balance.version + 1 }, { key, response: JSON.stringify(stored), at: event.at });
+    return stored;
   });
 }

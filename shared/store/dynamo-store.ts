@@ -52,6 +52,20 @@ export interface OutboxEntry {
  */
 export type OutboxClaim = 'claimed' | 'published' | 'taken' | 'gone';
 
+/**
+ * What a request or event produced, kept under its idempotency key so a retry returns the
+ * first response instead of doing the work again (`response` is the serialized result).
+ */
+export interface IdempotencyRecord {
+  key: string;
+  response: string;
+  /** The request's own instant; the record expires a year and a month after it. */
+  at: string;
+}
+
+/** How long an idempotency record outlives its request: longer than any redelivery or DLQ redrive. */
+export const IDEMPOTENCY_TTL_SECONDS = 400 * 24 * 3600;
+
 /** Store settings. */
 export interface StoreOptions {
   tableName: string;
@@ -405,11 +419,13 @@ export class BillingStore {
    * subscription's previous version. A concurrent writer makes it throw `ConflictError`;
    * the caller reloads and re-plans, and then finds the work done.
    */
-  async applySteps(workspace: Workspace, steps: readonly BillingStep[], issuedAt: string): Promise<void> {
-    for (const step of steps) {
+  async applySteps(workspace: Workspace, steps: readonly BillingStep[], issuedAt: string, options: { once?: IdempotencyRecord } = {}): Promise<void> {
+    for (const [index, step] of steps.entries()) {
       const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = step.subscription
         ? [{ Put: this.subscriptionPut(workspace, step.subscription) }]
         : [];
+      // The request's idempotency record commits with its last write: both land or neither does.
+      if (options.once && index === steps.length - 1) items.push({ Put: this.idempotencyPut(options.once) });
       if (step.kind === 'accrual') {
         for (const proration of step.prorations) {
           items.push({
@@ -457,10 +473,14 @@ export class BillingStore {
     }
   }
 
-  /** Writes the balances alone (AI credit consumption), conditioned on their version. */
-  async putBalance(ws: string, balance: Balance): Promise<void> {
+  /**
+   * Writes the balances alone (AI credit consumption), conditioned on their version; with
+   * `once`, together with that request's idempotency record in one transaction.
+   */
+  async putBalance(ws: string, balance: Balance, once?: IdempotencyRecord): Promise<void> {
     try {
-      await this.doc.send(new PutCommand(this.balancePut(ws, balance)));
+      if (once) await this.doc.send(new TransactWriteCommand({ TransactItems: [{ Put: this.balancePut(ws, balance) }, { Put: this.idempotencyPut(once) }] }));
+      else await this.doc.send(new PutCommand(this.balancePut(ws, balance)));
     } catch (error) {
       if (isConditionFailure(error)) throw new ConflictError(`balance of ${ws} changed concurrently`);
       throw error;
@@ -579,6 +599,27 @@ export class BillingStore {
       Item: { ...keys.subscription(workspace.id, subscription.id), ...index, state: subscription, version: subscription.version },
       ConditionExpression: previous === 0 ? 'attribute_not_exists(pk)' : 'version = :previous',
       ...(previous === 0 ? {} : { ExpressionAttributeValues: { ':previous': previous } }),
+    };
+  }
+
+  /** The first response recorded under an idempotency key, if any (strongly consistent). */
+  async getIdempotency(key: string): Promise<IdempotencyRecord | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.idempotency(key), ConsistentRead: true }));
+    return out.Item ? { key, response: String(out.Item.response), at: String(out.Item.at) } : undefined;
+  }
+
+  /** Records a response under its key unless one is recorded already (the first one wins). */
+  async putIdempotency(record: IdempotencyRecord): Promise<void> {
+    await this.doc.send(new PutCommand(this.idempotencyPut(record))).catch((error: unknown) => {
+      if (!isConditionFailure(error)) throw error;
+    });
+  }
+
+  private idempotencyPut(record: IdempotencyRecord) {
+    return {
+      TableName: this.tableName,
+      Item: { ...keys.idempotency(record.key), response: record.response, at: record.at, ttl: Math.floor(Date.parse(record.at) / 1000) + IDEMPOTENCY_TTL_SECONDS },
+      ConditionExpression: 'attribute_not_exists(pk)',
     };
   }
 

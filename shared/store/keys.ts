@@ -16,6 +16,7 @@ import { fnv1a } from '../domain/hash';
  * | balance              | WS#<ws>          | BALANCE                          |                    |                     |
  * | rejection            | WS#<ws>          | REJECTION#<at>#<eventId>         |                    |                     |
  * | outbox entry         | OUTBOX#<shard>   | <createdAt>#<order>#<id>         |                    |                     |
+ * | idempotency record   | IDEMPOTENCY#<key>| IDEMPOTENCY                      |                    |                     |
  */
 export const keys = {
   catalog: () => ({ pk: 'CATALOG', sk: 'CATALOG' }),
@@ -38,6 +39,8 @@ export const keys = {
     sk: `${createdAt}#${order}#${id}`,
   }),
   outboxPartition: (shard: number) => `OUTBOX#${shard}`,
+  /** One partition per key: an ingested event's envelope id or a change's idempotency key. */
+  idempotency: (key: string) => ({ pk: `IDEMPOTENCY#${key}`, sk: 'IDEMPOTENCY' }),
   /** The due index: write-sharded so a million subscriptions due on the 1st spread over partitions. */
   dueIndex: (kind: 'DUE' | 'ACCRUE', ws: string, dueInstant: string, shards: number) => ({
     gsi1pk: `${kind}#${shardOf(ws, shards)}`,

@@ -47,7 +47,8 @@ describe('changes function against DynamoDB Local', () => {
     expect(await requestChange(world.deps, { ...command, preview: false })).toMatchObject({ status: 'rejected', reason: 'forbidden' });
     const added = (await world.scan()).filter((item) => !before.some((old) => old.pk === item.pk && old.sk === item.sk));
     expect(added.map((item) => String(item.sk).split('#')[0])).toEqual(expect.arrayContaining(['REJECTION']));
-    expect(added.every((item) => String(item.sk).startsWith('REJECTION#') || String(item.pk).startsWith('OUTBOX#'))).toBe(true);
+    // The rejection record, its event, and the request's idempotency record (a retry replays the rejection).
+    expect(added.every((item) => String(item.sk).startsWith('REJECTION#') || String(item.pk).startsWith('OUTBOX#') || String(item.pk).startsWith('IDEMPOTENCY#'))).toBe(true);
     expect((await world.store.listOutbox()).map((entry) => entry.detailType)).toContain('Change Rejected');
   });
 
