@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { parsePublisherInput } from '../../shared/contracts/events';
 import type { Dependencies } from '../../shared/jobs/dependencies';
 import { publishOutbox, sweepOutbox, type PublishReport, type PublishRun } from '../../shared/jobs/publish';
 import { awsDependencies } from '../../shared/runtime/aws-dependencies';
@@ -20,7 +21,10 @@ export interface PublisherOptions {
  * from ever publishing one entry twice.
  */
 export function createPublisherHandler(deps: () => Dependencies, options: PublisherOptions = {}) {
-  return async (event: DynamoDBStreamEvent | { sweep: true }): Promise<{ published: number } | DynamoDBBatchResponse> => {
+  return async (input: unknown): Promise<{ published: number } | DynamoDBBatchResponse> => {
+    // Validated for shape (a bad payload names its field); the stream records are then read as the SDK types them.
+    parsePublisherInput(input);
+    const event = input as DynamoDBStreamEvent | { sweep: true };
     // A fresh claimant per invocation, not the request id: Lambda reuses that when it retries.
     const run: PublishRun = { claimant: randomUUID(), clock: options.clock ?? (() => new Date()), leaseMs: options.leaseMs };
     if ('sweep' in event) {

@@ -15,6 +15,7 @@ import { createIngestHandler } from '../../functions/ingest/handler';
 import { createInvoicingHandler } from '../../functions/invoicing/handler';
 import { createAccrualHandler } from '../../functions/accrual/handler';
 import { parsePublisherInput } from '../../shared/contracts/events';
+import { createPublisherHandler } from '../../functions/publisher/handler';
 import { ValidationError } from '../../shared/domain/errors';
 import { withMiddlewares } from '../../shared/runtime/middleware';
 import { parseScenario } from '../../simulator/scenario';
@@ -260,7 +261,7 @@ async function attempt(entry: Entry, input: unknown): Promise<unknown> {
       case 'changes':
         return withMiddlewares(createChangesHandler(() => deps, clock))(input, lambdaContext('changes'));
       case 'publisher':
-        return parsePublisherInput(input);
+        return withMiddlewares(createPublisherHandler(() => deps))(input, lambdaContext('publisher'));
     }
   };
   try {
