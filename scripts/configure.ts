@@ -1,6 +1,7 @@
 import '../simulator/quiet';
+import { describeCommandFailure, runCommand } from '../simulator/command';
+import { ValidationError } from '../shared/domain/errors';
 import { readFile } from 'node:fs/promises';
-import { BillingError, ValidationError } from '../shared/domain/errors';
 import { BillingStore, createDocumentClient } from '../shared/store/dynamo-store';
 import { catalogOf, parseScenario, workspacesOf, type Scenario } from '../simulator/scenario';
 
@@ -51,19 +52,11 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** One line for the user, never a stack trace: a bad file names its field, anything else says what failed. */
+/** One line for the user, never a stack trace. */
 export function describeFailure(error: unknown): string {
-  if (error instanceof ValidationError) return `invalid config: ${error.message}`;
-  if (error instanceof BillingError) return `configure failed (${error.code}): ${error.message}`;
-  return `configure failed: ${error instanceof Error ? error.message : String(error)}`;
+  return describeCommandFailure(error, WORDS);
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      process.stderr.write(`${describeFailure(error)}\n`);
-      process.exit(1);
-    },
-  );
-}
+const WORDS = { input: 'config', action: 'configure' };
+
+if (require.main === module) runCommand(main, WORDS);

@@ -1,5 +1,5 @@
 import './quiet';
-import { BillingError, ValidationError } from '../shared/domain/errors';
+import { describeCommandFailure, runCommand } from './command';
 import { renderReport } from './report';
 import { loadScenarioFile, runScenarios, toOutputDocument } from './run-scenario';
 
@@ -18,22 +18,11 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-/**
- * One line for the user, never a stack trace: a bad scenario names its field, anything else
- * (DynamoDB Local failing to start, a bug) says what failed.
- */
+/** One line for the user, never a stack trace. */
 export function describeFailure(error: unknown): string {
-  if (error instanceof ValidationError || (error instanceof BillingError && error.code === 'invalid-scenario')) return `invalid scenario: ${error.message}`;
-  if (error instanceof BillingError) return `simulation failed (${error.code}): ${error.message}`;
-  return `simulation failed: ${error instanceof Error ? error.message : String(error)}`;
+  return describeCommandFailure(error, WORDS);
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      process.stderr.write(`${describeFailure(error)}\n`);
-      process.exit(1);
-    },
-  );
-}
+const WORDS = { input: 'scenario', action: 'simulation' };
+
+if (require.main === module) runCommand(main, WORDS);
