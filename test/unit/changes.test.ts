@@ -117,8 +117,13 @@ describe('R19 preview equals apply', () => {
         { type: 'plan.change_requested', plan: 'ubiz' },
         { type: 'plan.change_requested', plan: 'upro-annual' },
         { type: 'plan.change_requested', plan: 'ustarter' },
-      ), (day, request) => {
-        const ws = newWorkspace();
+        { type: 'plan.change_requested', plan: 'upro' },
+        { type: 'plan.change_requested', plan: 'upro-annual-small' },
+        { type: 'plan.change_requested', plan: 'ubiz-small' },
+        { type: 'storage_addon.changed', addon: 'storage-1tb' },
+        { type: 'storage_addon.changed', addon: null },
+      ), fc.boolean(), (day, request, paymentMethod) => {
+        const ws = workspaceWith({ paymentMethod, storageUsedGb: 500 });
         const at = `2027-01-${String(day).padStart(2, '0')}T12:00:00Z`;
         let preview: ChangePlan | RejectionError;
         let applied: ChangePlan | RejectionError;
@@ -134,7 +139,7 @@ describe('R19 preview equals apply', () => {
         }
         expect(applied).toEqual(preview);
       }),
-      { numRuns: 60 },
+      { numRuns: 120 },
     );
   });
 });
@@ -148,7 +153,7 @@ const UPRO_MIN5 = makePlan({ id: 'upro-min5', name: 'uPro Team', seatPrice: '70.
 /** Three members (u1 the owner) on uPro from 1 Jan 2027, with storage add-ons and a workspace override. */
 function workspaceWith(overrides: Parameters<typeof makeWorkspace>[0], members = 3, planId = 'upro', settings = {}): Workspace3 {
   const events = joins('2027-01-01T08:00:00Z', members).map((event, i) => (i === 0 ? { ...event, role: 'owner' } : event));
-  const ctx = makeContext(events, [UPRO, UBIZ, UBASIC, UPRO_ANNUAL, UPRO_ANNUAL_SMALL, UBIZ_SMALL, UPRO_MIN5], makeWorkspace(overrides, settings));
+  const ctx = makeContext(events, [UPRO, UBIZ, USTARTER, UBASIC, UPRO_ANNUAL, UPRO_ANNUAL_SMALL, UBIZ_SMALL, UPRO_MIN5], makeWorkspace(overrides, settings));
   ctx.catalog.addons.push(STORAGE_1TB, STORAGE_2TB);
   return new Workspace3(ctx, planId);
 }
