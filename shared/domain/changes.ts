@@ -6,7 +6,7 @@ import { assembleInvoice, invoiceIdFor, type Balance, type Invoice, type Invoice
 import { activeRoleAt, billableCountAt } from './members';
 import { Money, prorate } from './money';
 import { findPlan, paidQuantityAt, seatsLabel, type BillingContext, type Proration } from './proration';
-import { chargedQuantityOn, currentPeriodOf, nextAnchorOf, type PeriodRecord, type SubscriptionState } from './subscription';
+import { chargedQuantityOn, currentPeriodOf, nextAnchorOf, retainRecentPeriods, type PeriodRecord, type SubscriptionState } from './subscription';
 import { fnv1a } from './hash';
 import Decimal from 'decimal.js';
 
@@ -218,7 +218,7 @@ export function planChange(input: ChangeInput): ChangePlan {
     const addonCredit = proration('addon', -1, Money.of(addon.price, currency).times(INTERVAL_MONTHS[plan.interval]), `Unused time on ${addon.name} after ${formatDay(date)}`, addon.id);
     lines.push(...prorationLines([addonCredit]), addonLine(addon, target, term, ctx));
   }
-  const next: SubscriptionState = {
+  const next: SubscriptionState = retainRecentPeriods({
     ...subscription,
     planId: target.id,
     pendingPlanId: null,
@@ -227,7 +227,7 @@ export function planChange(input: ChangeInput): ChangePlan {
     nextTrueUp: nextTrueUpAfter(term, billingDay, date),
     billedProrationSeq: billedThrough(unbilled, subscription.billedProrationSeq),
     version: subscription.version + 1,
-  };
+  });
   const assembled = assembleInvoice(headerFor(ctx, next, 'change', date, term, id), lines, balance);
   const granted = target.aiCreditsPerPeriod;
   return finishWithInvoice(result, next, assembled.invoice, { ...assembled.balance, aiCredits: assembled.balance.aiCredits + granted, version: balance.version + 1 });

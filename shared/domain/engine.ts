@@ -15,7 +15,7 @@ import { NotFoundError } from './errors';
 import { assembleInvoice, invoiceIdFor, type Balance, type Invoice, type InvoiceKind, type InvoiceLine } from './invoice';
 import { Money, prorate } from './money';
 import { accrueProrations, findPlan, seatsLabel, paidQuantityAt, paidQuantityOn, type BillingContext, type Proration } from './proration';
-import { currentPeriodOf, nextAnchorOf, type PeriodRecord, type SubscriptionState } from './subscription';
+import { currentPeriodOf, nextAnchorOf, retainRecentPeriods, type PeriodRecord, type SubscriptionState } from './subscription';
 
 /** One atomic write the store applies, in order, each conditioned on the subscription's previous version. */
 export type BillingStep =
@@ -266,13 +266,13 @@ export function planBillingRun(
       if (subscription.addonId) lines.push(addonLine(findAddon(ctx, subscription.addonId), plan, full, ctx));
       period = full;
       granted = plan.aiCreditsPerPeriod;
-      next = {
+      next = retainRecentPeriods({
         ...subscription,
         planId: plan.id,
         pendingPlanId: null,
         periods: [...subscription.periods, openPeriod(full, plan, quantity, invoiceIdFor(ctx.workspace.id, kind, due))],
         nextTrueUp: nextTrueUpAfter(full, subscription.billingDay, due),
-      };
+      });
     }
     next = { ...next, version: version(), billedProrationSeq: billedThrough(pending, subscription.billedProrationSeq) };
     subscription = next;

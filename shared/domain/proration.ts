@@ -89,12 +89,15 @@ export function seatsLabel(count: number): string {
  * each date, the quantity that should be paid (end-of-day, R4; under `seatDecrease: none`
  * the period's high-water mark) is compared with what has been charged for that date, and
  * any difference becomes one dated proration over the rest of its period. Late events are
- * handled by recomputing from `recomputeFrom`: their adjustments are dated to their own day.
+ * handled by recomputing from `recomputeFrom`: their adjustments are dated to their own day,
+ * or to the first day of the earliest kept period when they are older (`retainRecentPeriods`).
  */
 export function accrueProrations(ctx: BillingContext, subscription: SubscriptionState, through: IsoDate): AccrualResult {
   const current = currentPeriodOf(subscription);
   const firstUnaccrued = addDays(subscription.accruedThrough, 1);
-  const from = maxDate(subscription.startDate, subscription.recomputeFrom ? minDate(subscription.recomputeFrom, firstUnaccrued) : firstUnaccrued);
+  // Recomputation reaches back to the earliest kept period at most: older periods are pruned.
+  const earliest = maxDate(subscription.startDate, subscription.periods[0]?.start ?? subscription.startDate);
+  const from = maxDate(earliest, subscription.recomputeFrom ? minDate(subscription.recomputeFrom, firstUnaccrued) : firstUnaccrued);
   const last = minDate(maxDate(through, subscription.accruedThrough), current.end);
   // R20: from an immediate cancellation's date on, no seat change accrues; those days count as accrued.
   const end = subscription.endsAfter ? minDate(last, subscription.endsAfter) : last;

@@ -43,9 +43,12 @@ export interface SubscriptionState {
   status: 'active' | 'ended';
   /** Set by a cancellation at period end: no renewal on this anchor date. */
   endsAfter: IsoDate | null;
-  /** Invoiced periods, oldest first; the last is the current one. */
+  /**
+   * Invoiced periods, oldest first; the last is the current one. Only the current period and
+   * the one before it are kept (`retainRecentPeriods`), so the item does not grow with history.
+   */
   periods: PeriodRecord[];
-  /** Fixed-seat plans: the seats bought at start and since. */
+  /** Fixed-seat plans: the seats owned before the first purchase still listed in `seatPurchases`. */
   initialSeats: number | null;
   seatPurchases: SeatPurchase[];
   addonId: string | null;
@@ -67,6 +70,34 @@ export interface SubscriptionState {
 /** The quantity charged for `date` in a period: its base plus every accrued change up to that date. */
 export function chargedQuantityOn(period: PeriodRecord, date: IsoDate): number {
   return period.changes.filter((change) => change.date <= date).reduce((sum, change) => sum + change.delta, period.baseQuantity);
+}
+
+/** Billing periods a subscription keeps: the current one and the one before it (a split period's records count as one). */
+export const KEPT_PERIODS = 2;
+
+/**
+ * Drops the history recomputation can no longer reach, so the subscription (one DynamoDB item,
+ * read and written by every job) stays the same size month after month: period records older
+ * than the previous period, and seat purchases dated before the earliest kept day, folded into
+ * `initialSeats` (every date still priced is on or after that day, so the seats owned on it do
+ * not change). Called when a new period opens. A late event dated before the earliest kept day
+ * is recomputed from that day (`accrueProrations`): older, pruned periods are never rebilled.
+ */
+export function retainRecentPeriods(subscription: SubscriptionState): SubscriptionState {
+  // The records of one period (a plan change splits it) share its last day.
+  const ends = [...new Set(subscription.periods.map((period) => period.end))];
+  if (ends.length <= KEPT_PERIODS) return subscription;
+  const kept = new Set(ends.slice(-KEPT_PERIODS));
+  const periods = subscription.periods.filter((period) => kept.has(period.end));
+  const firstKept = periods[0].start;
+  const folded = subscription.seatPurchases.filter((purchase) => purchase.date < firstKept);
+  if (folded.length === 0) return { ...subscription, periods };
+  return {
+    ...subscription,
+    periods,
+    initialSeats: folded.reduce((seats, purchase) => seats + purchase.seats, subscription.initialSeats ?? 0),
+    seatPurchases: subscription.seatPurchases.filter((purchase) => purchase.date >= firstKept),
+  };
 }
 
 /** The period currently invoiced (the last one). */

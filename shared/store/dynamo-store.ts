@@ -14,12 +14,14 @@ import { startOfDateInstant, type IsoDate } from '../domain/calendar';
 import type { Catalog, Workspace } from '../domain/catalog';
 import { ConflictError } from '../domain/errors';
 import { nextDueDate, type BillingStep } from '../domain/engine';
-import type { Balance, Invoice } from '../domain/invoice';
+import type { Balance, Invoice, InvoiceLine } from '../domain/invoice';
 import type { MemberEvent } from '../domain/members';
 import { Money } from '../domain/money';
 import type { Proration } from '../domain/proration';
 import type { SubscriptionState } from '../domain/subscription';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { attributeSizeBytes, itemSizeBytes } from './item-size';
 import { keys, shardOf } from './keys';
 
 /** A rejected event or change, kept so nothing is lost (scenario format `rejections`). */
@@ -77,7 +79,53 @@ export interface StoreOptions {
 /** The default number of due-index shards: enough to spread a million renewals on the 1st. */
 export const DEFAULT_DUE_SHARDS = 16;
 
+/** One write of a transaction, and one Put. */
+type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
+type ItemPut = NonNullable<TransactItem['Put']>;
+
 const MAX_TRANSACTION_ITEMS = 100;
+/** A transaction holds 4 MB; chunks stay under 3 MB, leaving DynamoDB's own accounting room. */
+const MAX_TRANSACTION_BYTES = 3 * 1024 * 1024;
+/** An invoice item bigger than this keeps its lines in page items (DynamoDB refuses items over 400 KB). */
+export const INLINE_INVOICE_BYTES = 300 * 1024;
+const LINE_PAGE_BYTES = 300 * 1024;
+/** EventBridge refuses events over 256 KB: an invoice whose JSON is bigger is announced without its lines. */
+export const MAX_EVENT_DETAIL_BYTES = 224 * 1024;
+
+/**
+ * The `Invoice Issued` detail: the invoice; or, when its JSON would not fit one EventBridge
+ * event, the invoice without `lines`, with `lineCount` and `linesOmitted: true` (the stored
+ * invoice keeps every line). A bigger event would fail every publish and hold up the outbox.
+ */
+export function invoiceEventDetail(invoice: Invoice): Record<string, unknown> {
+  if (Buffer.byteLength(JSON.stringify(invoice), 'utf8') <= MAX_EVENT_DETAIL_BYTES) return { ...invoice };
+  const { lines, ...header } = invoice;
+  return { ...header, lineCount: lines.length, linesOmitted: true };
+}
+
+/** Splits values, in order, into runs of at most `maxCount` values and `maxBytes` bytes (a bigger value goes alone). */
+function chunksOf<T>(values: readonly T[], maxCount: number, maxBytes: number, size: (value: T) => number): T[][] {
+  const chunks: T[][] = [];
+  let chunk: T[] = [];
+  let bytes = 0;
+  for (const value of values) {
+    const valueBytes = size(value);
+    if (chunk.length > 0 && (chunk.length >= maxCount || bytes + valueBytes > maxBytes)) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(value);
+    bytes += valueBytes;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
+/** The bytes of a transaction's puts, as DynamoDB counts them. */
+function transactionBytes(items: readonly TransactItem[]): number {
+  return items.reduce((total, item) => total + (item.Put?.Item ? itemSizeBytes(item.Put.Item) : 0), 0);
+}
 
 /** Builds a DynamoDB document client (the only place the SDK client is configured). */
 export function createDocumentClient(config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
@@ -314,12 +362,19 @@ export class BillingStore {
     return items.map((item) => item.state as SubscriptionState).find((state) => state.status === 'active');
   }
 
+  /**
+   * The prorations numbered from `billedProrationSeq` up to, not including, `nextProrationSeq`:
+   * exactly those the subscription has committed and not billed. Anything numbered higher is
+   * left by a failed chunked write (`writeStep`) and is never read; the next write overwrites it.
+   */
   async listUnbilledProrations(subscription: SubscriptionState): Promise<Proration[]> {
+    if (subscription.nextProrationSeq <= subscription.billedProrationSeq) return [];
     const { pk, sk } = keys.proration(subscription.workspace, subscription.id, subscription.billedProrationSeq);
+    const last = keys.proration(subscription.workspace, subscription.id, subscription.nextProrationSeq - 1).sk;
     const items = await this.queryAll({
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-      ExpressionAttributeValues: { ':pk': pk, ':from': sk, ':to': `${keys.prorationPrefix(subscription.id)}~` },
+      ExpressionAttributeValues: { ':pk': pk, ':from': sk, ':to': last },
     });
     return items.map((item) => item.proration as Proration);
   }
@@ -337,7 +392,21 @@ export class BillingStore {
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       ExpressionAttributeValues: { ':pk': keys.workspace(ws).pk, ':prefix': keys.invoicePrefix() },
     });
-    return items.map((item) => item.invoice as Invoice);
+    return Promise.all(items.map((item) => this.invoiceOf(ws, item)));
+  }
+
+  /** An invoice from its item, its lines read back from their pages when it has them (`invoicePuts`). */
+  private async invoiceOf(ws: string, item: Record<string, unknown>): Promise<Invoice> {
+    const invoice = item.invoice as Invoice;
+    if (typeof item.linePages !== 'number') return invoice;
+    const pages = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': keys.workspace(ws).pk, ':prefix': keys.invoiceLinesPrefix(invoice.id) },
+      ConsistentRead: true,
+    });
+    // Pages past the count are a failed attempt's leftovers.
+    return { ...invoice, lines: pages.slice(0, item.linePages).flatMap((page) => page.lines as InvoiceLine[]) };
   }
 
   async recordRejection(rejection: Rejection): Promise<void> {
@@ -415,52 +484,103 @@ export class BillingStore {
   }
 
   /**
-   * Applies the pure core's steps in order, each in one transaction conditioned on the
-   * subscription's previous version. A concurrent writer makes it throw `ConflictError`;
+   * Applies the pure core's steps in order, each conditioned on the subscription's previous
+   * version. A step that fits one transaction (100 items, 4 MB) is one transaction; a bigger one
+   * (hundreds of prorations after late events, an invoice whose lines need pages) is written in
+   * chunks under a claim and then committed (`writeStep`), so no number of prorations or lines
+   * can make a workspace's step unwritable. A concurrent writer makes it throw `ConflictError`;
    * the caller reloads and re-plans, and then finds the work done.
    */
   async applySteps(workspace: Workspace, steps: readonly BillingStep[], issuedAt: string, options: { once?: IdempotencyRecord } = {}): Promise<void> {
     for (const [index, step] of steps.entries()) {
-      const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = step.subscription
-        ? [{ Put: this.subscriptionPut(workspace, step.subscription) }]
-        : [];
+      const items: TransactItem[] = step.subscription ? [{ Put: this.subscriptionPut(workspace, step.subscription) }] : [];
       // The request's idempotency record commits with its last write: both land or neither does.
       if (options.once && index === steps.length - 1) items.push({ Put: this.idempotencyPut(options.once) });
-      if (step.kind === 'accrual') {
-        for (const proration of step.prorations) {
-          items.push({
-            Put: {
-              TableName: this.tableName,
-              Item: { ...keys.proration(workspace.id, proration.subscription, proration.seq), proration },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          });
-        }
-      }
+      // Prorations and line pages are read only through what commits after them: the subscription's
+      // proration numbers, the invoice's page count.
+      const dependents: ItemPut[] = [];
+      if (step.kind === 'accrual') dependents.push(...step.prorations.map((proration) => this.prorationPut(workspace.id, proration)));
       if (step.kind === 'invoice' || step.kind === 'purchase') {
+        const stored = this.invoicePuts(workspace.id, step.invoice, issuedAt);
+        dependents.push(...stored.pages);
         items.push(
-          {
-            Put: {
-              TableName: this.tableName,
-              Item: { ...keys.invoice(workspace.id, step.invoice.id), invoice: step.invoice, issuedAt },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
+          { Put: stored.invoice },
           { Put: this.balancePut(workspace.id, step.balance) },
           // Ordered by the invoice's date within a run, so a retried catch-up still publishes in date order.
-          { Put: this.outboxPut(step.invoice.id, 'Invoice Issued', { ...step.invoice }, issuedAt, step.invoice.date) },
+          { Put: this.outboxPut(step.invoice.id, 'Invoice Issued', invoiceEventDetail(step.invoice), issuedAt, step.invoice.date) },
         );
       }
-      if (items.length > MAX_TRANSACTION_ITEMS) {
-        throw new ConflictError(`step writes ${items.length} items, more than one transaction holds; accrue more often`);
-      }
-      try {
-        await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
-      } catch (error) {
-        if (isConditionFailure(error)) throw new ConflictError(`workspace ${workspace.id} changed concurrently`);
-        throw error;
-      }
+      await this.writeStep(workspace, step.subscription, items, dependents);
     }
+  }
+
+  /**
+   * Writes one step: in one transaction when it fits; otherwise its `dependents` in chunks,
+   * then `items` (the subscription first) in one last transaction. The chunks go under a claim:
+   * a random token set on the subscription only while it still has the version the step was
+   * planned from, and required, with that version, by every chunk and by the last transaction.
+   * So no chunk lands once another writer has committed or claimed since, and what a chunk
+   * overwrites was never committed: proration numbers at or above that version's
+   * `nextProrationSeq`, pages of an invoice not issued yet. A failed attempt's chunks are
+   * overwritten by the retry's, or lie past what the committed subscription or invoice counts
+   * and are never read (`listUnbilledProrations`, `invoiceOf`).
+   */
+  private async writeStep(workspace: Workspace, subscription: SubscriptionState | undefined, items: TransactItem[], dependents: ItemPut[]): Promise<void> {
+    const single = [...items, ...dependents.map((put) => ({ Put: put }))];
+    if (single.length <= MAX_TRANSACTION_ITEMS && transactionBytes(single) <= MAX_TRANSACTION_BYTES) {
+      await this.transact(workspace.id, single);
+      return;
+    }
+    // Only accrual and invoice steps of a subscription that exists get this big.
+    if (!subscription || subscription.version < 2) throw new Error(`a step of ${single.length} items needs a stored subscription to claim`);
+    const claim = randomUUID();
+    const key = keys.subscription(workspace.id, subscription.id);
+    const held = { ':previous': subscription.version - 1, ':claim': claim };
+    try {
+      await this.doc.send(new UpdateCommand({ TableName: this.tableName, Key: key, UpdateExpression: 'SET writeClaim = :claim', ConditionExpression: 'version = :previous', ExpressionAttributeValues: held }));
+    } catch (error) {
+      if (isConditionFailure(error)) throw new ConflictError(`workspace ${workspace.id} changed concurrently`);
+      throw error;
+    }
+    const check: TransactItem = { ConditionCheck: { TableName: this.tableName, Key: key, ConditionExpression: 'version = :previous AND writeClaim = :claim', ExpressionAttributeValues: held } };
+    for (const chunk of chunksOf(dependents, MAX_TRANSACTION_ITEMS - 1, MAX_TRANSACTION_BYTES, (put) => itemSizeBytes(put.Item ?? {}))) {
+      await this.transact(workspace.id, [check, ...chunk.map((put) => ({ Put: put }))]);
+    }
+    await this.transact(workspace.id, [{ Put: this.subscriptionPut(workspace, subscription, claim) }, ...items.slice(1)]);
+  }
+
+  private async transact(ws: string, items: TransactItem[]): Promise<void> {
+    try {
+      await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (error) {
+      if (isConditionFailure(error)) throw new ConflictError(`workspace ${ws} changed concurrently`);
+      throw error;
+    }
+  }
+
+  /**
+   * A proration, without a condition of its own: it is only written beside the subscription's
+   * version condition (or under a claim that requires it), and numbers at or above that
+   * version's `nextProrationSeq` were never committed, so all it can overwrite is an orphan.
+   */
+  private prorationPut(ws: string, proration: Proration): ItemPut {
+    return { TableName: this.tableName, Item: { ...keys.proration(ws, proration.subscription, proration.seq), proration } };
+  }
+
+  /**
+   * The invoice item, with its lines in it; or, when that would come near DynamoDB's 400 KB item
+   * limit, without them and with `linePages`, its lines in page items of their own.
+   */
+  private invoicePuts(ws: string, invoice: Invoice, issuedAt: string): { invoice: ItemPut; pages: ItemPut[] } {
+    const whole = { ...keys.invoice(ws, invoice.id), invoice, issuedAt };
+    const condition = 'attribute_not_exists(pk)';
+    if (itemSizeBytes(whole) <= INLINE_INVOICE_BYTES) return { invoice: { TableName: this.tableName, Item: whole, ConditionExpression: condition }, pages: [] };
+    const { lines, ...header } = invoice;
+    const pages = chunksOf(lines, Number.POSITIVE_INFINITY, LINE_PAGE_BYTES, (line) => 1 + attributeSizeBytes(line)).map((page, index) => ({
+      TableName: this.tableName,
+      Item: { ...keys.invoiceLines(ws, invoice.id, index), lines: page },
+    }));
+    return { invoice: { TableName: this.tableName, Item: { ...keys.invoice(ws, invoice.id), invoice: header, linePages: pages.length, issuedAt }, ConditionExpression: condition }, pages };
   }
 
   /** Writes a subscription on its own (ingest marking a late event), conditioned on its version. */
@@ -590,15 +710,16 @@ export class BillingStore {
     }
   }
 
-  private subscriptionPut(workspace: Workspace, subscription: SubscriptionState) {
+  /** The subscription's put, conditioned on its previous version (and, for a chunked step, on still holding `claim`). */
+  private subscriptionPut(workspace: Workspace, subscription: SubscriptionState, claim?: string) {
     const due = nextDueDate(subscription);
     const index = due ? keys.dueIndex('DUE', workspace.id, startOfDateInstant(due, workspace.timezone), this.dueShards) : {};
     const previous = subscription.version - 1;
     return {
       TableName: this.tableName,
       Item: { ...keys.subscription(workspace.id, subscription.id), ...index, state: subscription, version: subscription.version },
-      ConditionExpression: previous === 0 ? 'attribute_not_exists(pk)' : 'version = :previous',
-      ...(previous === 0 ? {} : { ExpressionAttributeValues: { ':previous': previous } }),
+      ConditionExpression: previous === 0 ? 'attribute_not_exists(pk)' : claim ? 'version = :previous AND writeClaim = :claim' : 'version = :previous',
+      ...(previous === 0 ? {} : { ExpressionAttributeValues: { ':previous': previous, ...(claim ? { ':claim': claim } : {}) } }),
     };
   }
 

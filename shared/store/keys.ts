@@ -13,6 +13,7 @@ import { fnv1a } from '../domain/hash';
  * | accrual marker       | WS#<ws>          | ACCRUE                           | ACCRUE#<shard>     | <dueInstant>#<ws>   |
  * | proration            | WS#<ws>          | PRORATION#<sub>#<seq, 8 digits>  |                    |                     |
  * | invoice              | WS#<ws>          | INVOICE#<invoiceId>              |                    |                     |
+ * | invoice line page    | WS#<ws>          | LINES#<invoiceId>#<page, 4 dig.> |                    |                     |
  * | balance              | WS#<ws>          | BALANCE                          |                    |                     |
  * | rejection            | WS#<ws>          | REJECTION#<at>#<eventId>         |                    |                     |
  * | outbox entry         | OUTBOX#<shard>   | <createdAt>#<order>#<id>         |                    |                     |
@@ -31,6 +32,9 @@ export const keys = {
   prorationPrefix,
   invoice: (ws: string, invoiceId: string) => ({ pk: wsPk(ws), sk: `INVOICE#${invoiceId}` }),
   invoicePrefix: () => 'INVOICE#',
+  /** A page of an invoice's lines, for an invoice too big for one item (`BillingStore.invoicePuts`). */
+  invoiceLines: (ws: string, invoiceId: string, page: number) => ({ pk: wsPk(ws), sk: `LINES#${invoiceId}#${String(page).padStart(4, '0')}` }),
+  invoiceLinesPrefix: (invoiceId: string) => `LINES#${invoiceId}#`,
   balance: (ws: string) => ({ pk: wsPk(ws), sk: 'BALANCE' }),
   rejection: (ws: string, at: string, eventId: string) => ({ pk: wsPk(ws), sk: `REJECTION#${at}#${eventId}` }),
   rejectionPrefix: () => 'REJECTION#',
