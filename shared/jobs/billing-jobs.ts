@@ -4,8 +4,10 @@ import { planBillingRun, type BillingStep } from '../domain/engine';
 import type { Invoice } from '../domain/invoice';
 import type { Proration } from '../domain/proration';
 import { normaliseInstant, type JobInvocation } from '../contracts/events';
+import { isRetryable } from '../store/dynamo-errors';
 import { loadCatalog, loadContext } from './context';
 import { withConflictRetry, type Dependencies } from './dependencies';
+import { DEFAULT_RETRY_POLICY, retryWithBackoff } from './retry';
 
 /** The scheduled billing jobs. */
 export type JobName = 'invoicing' | 'accrual';
@@ -15,6 +17,13 @@ export interface JobReport {
   job: JobName;
   dryRun: boolean;
   workspaces: Array<{ workspace: string; asOf: IsoDate; invoices: Invoice[]; prorations: Proration[] }>;
+  /**
+   * Workspaces still failing after their retries (a permanent error is not retried), with the
+   * error's name and message. The others were billed regardless; the next run retries these.
+   */
+  failed: Array<{ workspace: string; error: string }>;
+  /** Retries after a transient error or a conflict that outlasted its re-plans, each after a backoff wait. */
+  retries: number;
 }
 
 /**
@@ -44,29 +53,58 @@ function queryInstantFor(invocation: JobInvocation): string {
  * billing date, accrual records yesterday's seat changes (R9). Each workspace is planned by
  * the pure core and written step by step under version conditions, so a second or
  * concurrent run finds the work done; a dry run writes nothing.
+ *
+ * One workspace's failure never stops or delays the others: a conflict reloads and re-plans
+ * (`withConflictRetry`), a transient error (throttling, 5xx, network) retries the workspace
+ * after an exponential backoff with full jitter (`deps.retry`), and what still fails is listed
+ * in `failed` once every other workspace is done. Retrying is exact even when the failed attempt
+ * landed (a lost response): the reload sees its writes and the re-plan finds nothing left, so such
+ * an invoice is in the ledger but not in this report. The run's own reads (catalog, due index)
+ * are retried the same way; if they still fail the run throws, as nothing was billed.
  */
 export async function runBillingJob(deps: Dependencies, job: JobName, invocation: JobInvocation): Promise<JobReport> {
   const dryRun = 'dryRun' in invocation ? invocation.dryRun : false;
   const issuedAt = queryInstantFor(invocation);
-  const catalog = await loadCatalog(deps.store);
+  const report: JobReport = { job, dryRun, workspaces: [], failed: [], retries: 0 };
+  const policy = { ...DEFAULT_RETRY_POLICY, ...deps.retry };
+  const retrying = <T>(work: () => Promise<T>) => retryWithBackoff(work, policy, isRetryable, () => void (report.retries += 1));
+  const catalog = await retrying(() => loadCatalog(deps.store));
   const due = 'workspace' in invocation && invocation.workspace
     ? [{ workspace: invocation.workspace, sortKey: '' }]
-    : await deps.store.findDue(job === 'invoicing' ? 'DUE' : 'ACCRUE', queryInstantFor(invocation));
-  const report: JobReport = { job, dryRun, workspaces: [] };
+    : await retrying(() => deps.store.findDue(job === 'invoicing' ? 'DUE' : 'ACCRUE', queryInstantFor(invocation)));
   await forEachConcurrently(due, WORKSPACE_CONCURRENCY, async (entry) => {
-    const outcome = await withConflictRetry(() => runForWorkspace(deps, job, invocation, catalog, entry.workspace, dryRun, issuedAt));
-    if (!outcome) return;
-    // A marker stays until its days are accrued: a period not renewed yet is finished next hour.
-    if (job === 'accrual' && !dryRun && entry.sortKey && outcome.caughtUp) await deps.store.clearAccrualMarker(entry.workspace, entry.sortKey);
-    report.workspaces.push({ workspace: outcome.workspace, asOf: outcome.asOf, invoices: outcome.invoices, prorations: outcome.prorations });
+    try {
+      const outcome = await retrying(async () => {
+        const done = await withConflictRetry(() => runForWorkspace(deps, job, invocation, catalog, entry.workspace, dryRun, issuedAt));
+        // A marker stays until its days are accrued: a period not renewed yet is finished next hour.
+        if (done && job === 'accrual' && !dryRun && entry.sortKey && done.caughtUp) await deps.store.clearAccrualMarker(entry.workspace, entry.sortKey);
+        return done;
+      });
+      if (outcome) report.workspaces.push({ workspace: outcome.workspace, asOf: outcome.asOf, invoices: outcome.invoices, prorations: outcome.prorations });
+    } catch (error) {
+      report.failed.push({ workspace: entry.workspace, error: describeError(error) });
+    }
   });
-  report.workspaces.sort((a, b) => (a.workspace < b.workspace ? -1 : a.workspace > b.workspace ? 1 : 0));
+  report.workspaces.sort((a, b) => byWorkspace(a.workspace, b.workspace));
+  report.failed.sort((a, b) => byWorkspace(a.workspace, b.workspace));
   return report;
 }
 
 /** Workspaces billed at once by one run: they are independent, and DynamoDB latency dominates. */
 export const WORKSPACE_CONCURRENCY = 8;
 
+function byWorkspace(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * Runs `work` over `items`, `limit` at a time. `work` must settle every item itself (the run
+ * catches per workspace): a throw here would stop this worker's share of the items.
+ */
 async function forEachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {

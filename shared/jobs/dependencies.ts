@@ -1,4 +1,5 @@
 import type { BillingStore } from '../store/dynamo-store';
+import type { RetryPolicy } from './retry';
 
 /** An engine event on its way to EventBridge. */
 export interface PublishedEvent {
@@ -16,6 +17,8 @@ export interface EventPublisher {
 export interface Dependencies {
   store: BillingStore;
   publisher: EventPublisher;
+  /** How the jobs retry a workspace after a transient error; `DEFAULT_RETRY_POLICY` for what is left out (tests inject sleep and random). */
+  retry?: Partial<RetryPolicy>;
 }
 
 /** Retries `work` when a concurrent writer won (`ConflictError`): the re-plan sees its result. */

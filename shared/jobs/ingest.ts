@@ -145,7 +145,10 @@ async function cancelFromEvent(deps: Dependencies, workspace: Workspace, event: 
     const steps = planBillingRun(ctx, subscription, unbilled, balance, date, { invoice: true });
     await deps.store.applySteps(workspace, steps, event.at);
     const current = steps.reduce((latest, step) => step.subscription ?? latest, subscription);
-    await deps.store.putSubscription(workspace, cancelSubscription(current, date, detail.atPeriodEnd));
+    const canceled = cancelSubscription(current, date, detail.atPeriodEnd);
+    // A redelivery whose first attempt's write landed finds the cancellation applied: writing it
+    // again would change nothing but the version (found by test/integration/fault-injection.test.ts).
+    if (canceled.endsAfter !== current.endsAfter) await deps.store.putSubscription(workspace, canceled);
     return { status: 'stored' } as const;
   });
 }

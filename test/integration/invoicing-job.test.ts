@@ -234,8 +234,10 @@ describe('invoicing job (DynamoDB Local)', () => {
     await sweepOutbox(w.deps);
     w.published.length = 0;
 
-    // The Mar 1 run catches up Jan and Feb, then dies before writing Mar.
-    await expect(invoicing(w.crashingDeps(2), '2027-03-01T00:05:00Z')).rejects.toThrow('simulated crash');
+    // The Mar 1 run catches up Jan and Feb, then dies before writing Mar: the scheduled run fails once it has finished the others.
+    await expect(createInvoicingHandler(() => w.crashingDeps(2))({ scheduledTime: '2027-03-01T00:05:00Z' })).rejects.toThrow(
+      'invoicing run at 2027-03-01T00:05:00Z: 1 of 1 workspaces failed: acme (Error: simulated crash before writing invoice 3)',
+    );
     expect(summary((await w.store.listInvoices('acme')).filter((invoice) => invoice.kind === 'renewal')).map((invoice) => invoice.date)).toEqual([
       '2027-01-01',
       '2027-02-01',
