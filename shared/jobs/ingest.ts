@@ -116,8 +116,9 @@ async function startFromEvent(deps: Dependencies, workspace: Workspace, event: A
 
 async function startOnce(deps: Dependencies, workspace: Workspace, event: AppEvent, detail: EventDetail<'subscription.started'>): Promise<IngestOutcome> {
   const existing = await deps.store.getActiveSubscription(workspace.id);
-  // A redelivered start (same instant, same plan) is the subscription we already have.
-  if (existing && existing.startedAt === event.at && existing.periods[0]?.planId === detail.plan) return { status: 'duplicate' };
+  // A start sent again (same instant) is the subscription we already have, whatever plan it has
+  // moved to since: the stored periods may be pruned or changed, the start instant never is.
+  if (existing && existing.startedAt === event.at) return { status: 'duplicate' };
   if (existing) throw new RejectionError('already-subscribed', `workspace ${workspace.id} already has subscription ${existing.id}`);
   const catalog = await loadCatalog(deps.store);
   if (!catalog.plans.some((plan) => plan.id === detail.plan)) throw new RejectionError('unknown-plan', `plan ${detail.plan} is not in the catalog`);
