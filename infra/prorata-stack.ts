@@ -326,11 +326,6 @@ export class ProrataStack extends Stack {
       this.changesFunction,
     ];
     for (const fn of functions) {
-      acknowledge(
-        fn,
-        'AwsSolutions-L1',
-        'nodejs22.x is the runtime the deployment target requires; upgrade deliberately, together with the handlers',
-      );
       // The execution role is the function's sibling (BillingFunction creates it before the function).
       acknowledge(
         fn.role ?? fn,

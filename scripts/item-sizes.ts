@@ -1,3 +1,4 @@
+import '../simulator/quiet';
 import { addDays, eachDate, type Interval } from '../shared/domain/calendar';
 import { DEFAULT_SETTINGS, type Plan } from '../shared/domain/catalog';
 import { planBillingRun, startSubscription, type BillingStep } from '../shared/domain/engine';

@@ -144,12 +144,12 @@ describe('table', () => {
 });
 
 describe('functions', () => {
-  test('exactly the five billing functions, all nodejs22.x on arm64 with the shared defaults', () => {
+  test('exactly the five billing functions, all nodejs24.x on arm64 with the shared defaults', () => {
     const functions = template.findResources('AWS::Lambda::Function');
     expect(Object.keys(functions).sort()).toEqual(allFunctions().map(logicalId).sort());
     for (const fn of Object.values(functions) as Array<{ Properties: Json }>) {
       expect(fn.Properties).toMatchObject({
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         MemorySize: 512,
         Handler: 'index.handler',
@@ -235,10 +235,10 @@ describe('functions', () => {
     });
   });
 
-  test('changes: on demand only, nodejs22.x on arm64 with the table and bus env', () => {
+  test('changes: on demand only, nodejs24.x on arm64 with the table and bus env', () => {
     const id = logicalId(stack.changesFunction);
     expect(resourceProps(id)).toMatchObject({
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Timeout: 30,
       Environment: { Variables: { TABLE_NAME: ref(stack.table), EVENT_BUS_NAME: ref(stack.bus) } },
