@@ -1,20 +1,36 @@
 import './quiet';
-import { describeCommandFailure, runCommand } from './command';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { describeCommandFailure, parseCommandLine, runCommand } from './command';
+import { renderInvoicesCsv } from './documents/csv';
 import { renderReport } from './report';
 import { loadScenarioFile, runScenarios, toOutputDocument } from './run-scenario';
 
-/** `npm run simulate -- FILE [--json]`: replays a scenario and prints a report or the JSON result. */
+const USAGE = 'usage: npm run simulate -- FILE [--json] [--csv FILE] [--lenient]';
+
+const OPTIONS = {
+  json: { type: 'boolean' },
+  csv: { type: 'string' },
+  lenient: { type: 'boolean' },
+} as const;
+
+/**
+ * `npm run simulate -- FILE [--json] [--csv FILE] [--lenient]`: replays a scenario and prints
+ * a report or the JSON result; `--csv` also writes the accounting export. Flags are parsed
+ * strictly (an unknown one is a usage error, exit 2).
+ */
 async function main(argv: string[]): Promise<number> {
-  const json = argv.includes('--json');
-  const files = argv.filter((arg) => !arg.startsWith('--'));
-  const unknown = argv.filter((arg) => arg.startsWith('--') && arg !== '--json');
-  if (files.length !== 1 || unknown.length > 0) {
-    process.stderr.write('usage: npm run simulate -- path/to/scenario.json [--json]\n');
-    return 2;
-  }
-  const scenario = await loadScenarioFile(files[0]);
+  const { values, positionals } = parseCommandLine(argv, OPTIONS, USAGE, { min: 1, max: 1 });
+  const scenario = await loadScenarioFile(positionals[0], { lenient: values.lenient === true });
   const [result] = await runScenarios([scenario]);
-  process.stdout.write(json ? `${JSON.stringify(toOutputDocument(result), null, 2)}\n` : `${renderReport(scenario.name, result)}\n`);
+  const document = toOutputDocument(result);
+  if (typeof values.csv === 'string') {
+    await mkdir(dirname(values.csv), { recursive: true });
+    await writeFile(values.csv, renderInvoicesCsv(result.invoices));
+    // stderr, so that stdout stays the report or the JSON document alone.
+    process.stderr.write(`wrote ${result.invoices.reduce((sum, invoice) => sum + invoice.lines.length, 0)} invoice lines to ${values.csv}\n`);
+  }
+  process.stdout.write(values.json ? `${JSON.stringify(document, null, 2)}\n` : `${renderReport(scenario.name, result)}\n`);
   return 0;
 }
 

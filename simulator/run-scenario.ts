@@ -1,19 +1,19 @@
 import { readFile } from 'node:fs/promises';
 import { BillingError } from '../shared/domain/errors';
 import { startLocalDynamo } from './dynamo-local';
-import { parseScenario, type Scenario } from './scenario';
+import { parseScenario, type ParseScenarioOptions, type Scenario } from './scenario';
 import { simulate, type SimulationResult } from './simulate';
 import type { Invoice } from '../shared/domain/invoice';
 
 /** Reads and validates a scenario file; a bad file throws a `BillingError` naming the field. */
-export async function loadScenarioFile(path: string): Promise<Scenario> {
+export async function loadScenarioFile(path: string, options: ParseScenarioOptions = {}): Promise<Scenario> {
   let raw: unknown;
   try {
     raw = JSON.parse(await readFile(path, 'utf8'));
   } catch (error) {
     throw new BillingError('invalid-scenario', `${path}: ${(error as Error).message}`);
   }
-  return parseScenario(raw);
+  return parseScenario(raw, options);
 }
 
 /** Runs scenarios against a fresh in-memory DynamoDB Local, stopping it whatever happens. */

@@ -15,6 +15,7 @@ import {
   moneySchema,
   type EventType,
 } from '../shared/contracts/events';
+import { checkScenarioNames } from './strict';
 
 const instant = instantSchema;
 const id = idSchema;
@@ -50,7 +51,18 @@ const workspaceSchema = z.strictObject({
   contract: z.enum(['standard', 'custom']).default('standard'),
   paymentMethod: z.boolean().default(true),
   billingDay: z.number().int().min(1).max(31).default(1),
+  /** BCP 47 tag the documents format amounts and dates with (`npm run simulate -- --html`); default en-US. */
+  locale: z.string().max(35).refine(isValidLocale, 'must be a BCP 47 language tag such as "de-DE"').optional(),
 });
+
+/** True for a well-formed BCP 47 language tag that `Intl` accepts. */
+function isValidLocale(tag: string): boolean {
+  try {
+    return Intl.getCanonicalLocales(tag).length === 1;
+  } catch {
+    return false;
+  }
+}
 
 const addonSchema = z.strictObject({ id, name: label, price: moneySchema, storageGb: gigabytes.default(0) });
 const creditPackSchema = z.strictObject({ id, name: label, price: moneySchema, credits: z.number().int().positive().max(MAX_UNITS) });
@@ -67,7 +79,8 @@ const eventSchema = z.preprocess(
     .object({ at: instant, type: eventTypeSchema, workspace: id, deliveredAt: instant.optional() })
     .passthrough()
     .superRefine((event, ctx) => {
-      // Unknown (well-formed) types are replayed and reported as `unsupported` rejections.
+      // Unknown (well-formed) types are refused by strict mode (`checkScenarioNames`) or, with
+      // `lenient`, replayed and reported as `unsupported` rejections.
       if (!isEventType(event.type)) return;
       const parsed = EVENT_DETAIL_SCHEMAS[event.type].safeParse(event);
       if (!parsed.success) for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: issuePath(issue), message: issue.message });
@@ -118,13 +131,27 @@ export type Scenario = z.output<typeof scenarioSchema>;
 /** A scenario event as replayed. */
 export type ScenarioEvent = Scenario['events'][number] & { type: EventType | string };
 
-/** Validates a scenario; throws `ValidationError` naming the field (e.g. `events.3.member`). */
-export function parseScenario(input: unknown): Scenario {
+/** How strictly a scenario's names are checked. */
+export interface ParseScenarioOptions {
+  /**
+   * Replay unknown event types and undefined workspace, plan, add-on and pack ids (reported as
+   * rejections, as the deployed engine does) instead of refusing the scenario. Default false.
+   */
+  lenient?: boolean;
+}
+
+/**
+ * Validates a scenario; throws `ValidationError` naming the field (e.g. `events.3.member`).
+ * Strict by default: an unknown event type or id is refused with the closest known name
+ * (`checkScenarioNames`), unless `lenient`.
+ */
+export function parseScenario(input: unknown, options: ParseScenarioOptions = {}): Scenario {
   const parsed = scenarioSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new ValidationError(issuePath(issue).join('.') || 'scenario', issue.message);
   }
+  if (!options.lenient) checkScenarioNames(parsed.data);
   return parsed.data;
 }
 

@@ -46,3 +46,10 @@ export class RejectionError extends BillingError {
     this.reason = reason;
   }
 }
+
+/** A command called with arguments it does not take (an unknown flag, a missing value); exits 2. */
+export class UsageError extends BillingError {
+  constructor(message: string) {
+    super('usage', message);
+  }
+}

@@ -357,7 +357,7 @@ describe('the commands print one line naming the field, exit non-zero and never 
     expect(missing.stderr).toMatch(/^invalid scenario: .*no-such-scenario\.json: ENOENT/);
     const usage = await runCommand('scripts/configure.ts', ['--table']);
     expect(usage.code).toBe(2);
-    expect(usage.stderr).toMatch(/^usage: npm run configure/);
+    expect(usage.stderr).toMatch(/^option --table needs a value\. usage: npm run configure/);
     for (const result of [missing, usage]) expect(result.stderr).not.toMatch(/^ {4}at /m);
   });
 });

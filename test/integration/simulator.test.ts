@@ -66,10 +66,10 @@ describe('simulator (DynamoDB Local)', () => {
     expect(b.invoices).toEqual(a.invoices);
   });
 
-  test('an event type the engine does not know is reported as an `unsupported` rejection, and billing goes on', async () => {
+  test('with --lenient, an event type the engine does not know is reported as an `unsupported` rejection, and billing goes on', async () => {
     const raw = rawScenario();
     raw.events.push({ at: '2026-12-24T10:00:00Z', type: 'workspace.renamed', workspace: 'acme', name: 'Acme Inc' });
-    const result = await simulate(parseScenario(raw), running());
+    const result = await simulate(parseScenario(raw, { lenient: true }), running());
 
     expect(result.rejections).toEqual([expect.objectContaining({ at: '2026-12-24T10:00:00Z', workspace: 'acme', type: 'workspace.renamed', reason: 'unsupported' })]);
     expect(result.invoices.map((invoice) => [invoice.kind, invoice.date, invoice.amountDue])).toEqual([
