@@ -3,10 +3,11 @@ import type { AppProps, StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -16,6 +17,7 @@ import { Construct } from 'constructs';
 import { BillingFunction, JOB_TIMEOUT } from './billing-function';
 import { grantTableAccess, TABLE_ACCESS } from './table-access';
 import { EVENT_DETAIL_SCHEMAS } from '../shared/contracts/events';
+import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from '../shared/runtime/metrics';
 
 /** Name of the custom event bus: the app publishes domain events to it, the engine publishes `Invoice Issued`. */
 export const EVENT_BUS_NAME = 'prorata';
@@ -52,6 +54,70 @@ export const PUBLISHER_SWEEP_INTERVAL = Duration.minutes(15);
  */
 export const JOB_RESERVED_CONCURRENCY = 2;
 
+/**
+ * What sizes the workers' `MaximumConcurrency`: the write throughput the table may spend on the
+ * period start, what one invoice costs in it, and how fast one worker bills. The defaults are
+ * stated assumptions, to be replaced by a deployment's own figures (README, "Cost and scale"):
+ * 10,000 WRU/s (well inside an on-demand table's default 40,000 WRU/s table quota and the 16
+ * due-index shards' 16,000 WRU/s), 10 WRU per invoice (a quiet renewal's four-item transaction
+ * plus the index, measured on DynamoDB Local) and 50 invoices per second per worker (ten messages
+ * of a batch in flight, about 0.2 s of DynamoDB round trips each at 512 MB).
+ */
+export interface WorkerSizing {
+  /** Write capacity units per second the period start may use. */
+  readonly tableWriteUnitsPerSecond: number;
+  /** WRU one invoice consumes, all writes included. */
+  readonly writeUnitsPerInvoice: number;
+  /** Invoices one worker bills per second. */
+  readonly invoicesPerSecondPerWorker: number;
+  /** Share of the throughput the workers may take (the rest for ingest, changes, the publisher). */
+  readonly headroom: number;
+}
+
+/** The default sizing (see {@link WorkerSizing}). */
+export const DEFAULT_WORKER_SIZING: WorkerSizing = {
+  tableWriteUnitsPerSecond: 10_000,
+  writeUnitsPerInvoice: 10,
+  invoicesPerSecondPerWorker: 50,
+  headroom: 0.8,
+};
+
+/**
+ * The workers' `MaximumConcurrency` for a sizing: as many workers as the table's share of write
+ * throughput can feed, `floor(throughput × headroom / (WRU per invoice × invoices/s per worker))`,
+ * clamped to what SQS event source mappings accept (2 to 1,000). Above it the 1st would throttle
+ * itself into retries; below it the period start takes longer than it must.
+ */
+export function workerConcurrencyFor(sizing: WorkerSizing = DEFAULT_WORKER_SIZING): number {
+  const workers = Math.floor((sizing.tableWriteUnitsPerSecond * sizing.headroom) / (sizing.writeUnitsPerInvoice * sizing.invoicesPerSecondPerWorker));
+  return Math.min(1000, Math.max(2, workers));
+}
+
+/** Messages per worker invocation: each is one workspace, billed in parallel with the others of its batch. */
+export const WORKER_BATCH_SIZE = 10;
+
+/** A worker invocation's timeout: a batch of ten workspaces, the largest steps written in chunks. */
+export const WORKER_TIMEOUT = Duration.minutes(2);
+
+/**
+ * Receives of a work message before it is parked in the work DLQ. Each receive already retries
+ * transient errors with backoff inside the worker, so five receives (one visibility timeout apart,
+ * about an hour in all) separate a poison workspace from a bad moment.
+ */
+export const WORK_MAX_RECEIVE_COUNT = 5;
+
+/** The backlog alarm's threshold: a workspace still due this long after its local midnight was not billed on time. */
+export const BACKLOG_AGE_ALARM_SECONDS = 2 * 3600;
+
+/** Properties of the Prorata stack. */
+export interface ProrataStackProps extends StackProps {
+  /**
+   * The workers' `MaximumConcurrency` on the work queue's event source mapping: the most worker
+   * invocations billing at once. @default workerConcurrencyFor(DEFAULT_WORKER_SIZING) (16)
+   */
+  readonly workerMaxConcurrency?: number;
+}
+
 /** Logical IDs of the stack outputs, for scripts that read them with `describe-stacks`. */
 export const OUTPUTS = {
   tableName: 'TableName',
@@ -61,6 +127,8 @@ export const OUTPUTS = {
   ingestFunctionName: 'IngestFunctionName',
   publisherFunctionName: 'PublisherFunctionName',
   changesFunctionName: 'ChangesFunctionName',
+  workerFunctionName: 'WorkerFunctionName',
+  workQueueUrl: 'WorkQueueUrl',
 } as const;
 
 /**
@@ -84,8 +152,18 @@ export class ProrataStack extends Stack {
   public readonly publisherFunction: BillingFunction;
   /** On demand (invoked directly by the customer's backend): previews or applies a plan/add-on change. */
   public readonly changesFunction: BillingFunction;
+  /** Bills the workspaces the invoicing and accrual dispatchers queue, one per message. */
+  public readonly workerFunction: BillingFunction;
+  /** The fan-out queue: one message per due workspace, consumed by the worker. */
+  public readonly workQueue: sqs.Queue;
+  /** Where work messages go after `WORK_MAX_RECEIVE_COUNT` receives. */
+  public readonly workDlq: DeadLetterQueue;
+  /** The workers' `MaximumConcurrency`. */
+  public readonly workerMaxConcurrency: number;
+  /** The alarms for the 1st: work DLQ depth, worker errors, workspace failures, backlog age. */
+  public readonly alarms: Record<'workDlqDepth' | 'workerErrors' | 'workspaceFailures' | 'backlogAge', cloudwatch.Alarm>;
 
-  constructor(scope: Construct, id: string, props?: StackProps) {
+  constructor(scope: Construct, id: string, props: ProrataStackProps = {}) {
     super(scope, id, props);
 
     // Retained like the table: deleting the key would make a retained table unreadable.
@@ -181,6 +259,39 @@ export class ProrataStack extends Stack {
       ],
     });
 
+    // --- fan-out: work queue -> worker ------------------------------------------------------------
+    // The dispatchers (invoicing, accrual) send one message per due workspace; the event source
+    // mapping hands them to the worker ten at a time, at most `workerMaxConcurrency` batches at
+    // once. A workspace that keeps failing is redelivered alone (batch item failures) and parked in
+    // the work DLQ after WORK_MAX_RECEIVE_COUNT receives.
+    this.workerMaxConcurrency = props.workerMaxConcurrency ?? workerConcurrencyFor();
+    this.workDlq = new DeadLetterQueue(this, 'WorkDlq');
+    this.workQueue = new sqs.Queue(this, 'WorkQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // AWS's guidance for Lambda consumers: at least six times the function timeout, so a batch
+      // retried by Lambda after throttling is not received again meanwhile.
+      visibilityTimeout: Duration.seconds(WORKER_TIMEOUT.toSeconds() * 6),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.workDlq.queue, maxReceiveCount: WORK_MAX_RECEIVE_COUNT },
+    });
+    this.workerFunction = new BillingFunction(this, 'WorkerFunction', {
+      handlerDir: 'worker',
+      description: 'Bills the workspaces the invoicing and accrual dispatchers queue, one per message, reporting failures per message',
+      timeout: WORKER_TIMEOUT,
+      environment: { ...environment, WORK_MAX_RECEIVE_COUNT: String(WORK_MAX_RECEIVE_COUNT) },
+      logEncryptionKey: logsKey,
+    });
+    grantTableAccess(this.workerFunction, this.table, tableKey, TABLE_ACCESS.worker);
+    this.workerFunction.addEventSource(
+      new SqsEventSource(this.workQueue, {
+        batchSize: WORKER_BATCH_SIZE,
+        maxConcurrency: this.workerMaxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+    const dispatcherEnvironment = { ...environment, WORK_QUEUE_URL: this.workQueue.queueUrl };
+
     // --- hourly jobs --------------------------------------------------------------------------------
     // Scheduler invokes Lambda asynchronously, so a run that throws is retried by Lambda and then
     // parked in the function's DLQ with its scheduledTime, ready to be replayed. One queue per job:
@@ -189,9 +300,9 @@ export class ProrataStack extends Stack {
     const accrualFunctionDlq = new DeadLetterQueue(this, 'AccrualFunctionDlq');
     this.invoicingFunction = new BillingFunction(this, 'InvoicingFunction', {
       handlerDir: 'invoicing',
-      description: 'Hourly: period-start renewals and monthly true-ups for workspaces due at the scheduled time',
+      description: 'Hourly dispatcher: queues the workspaces due for renewals and monthly true-ups at the scheduled time; bills one workspace on demand',
       timeout: JOB_TIMEOUT,
-      environment,
+      environment: dispatcherEnvironment,
       deadLetterQueue: invoicingFunctionDlq.queue,
       logEncryptionKey: logsKey,
       reservedConcurrentExecutions: JOB_RESERVED_CONCURRENCY,
@@ -200,14 +311,18 @@ export class ProrataStack extends Stack {
 
     this.accrualFunction = new BillingFunction(this, 'AccrualFunction', {
       handlerDir: 'accrual',
-      description: 'Hourly: daily proration accrual for workspaces whose local day ended at the scheduled time',
+      description: 'Hourly dispatcher: queues the workspaces whose local day ended at the scheduled time for accrual; accrues one workspace on demand',
       timeout: JOB_TIMEOUT,
-      environment,
+      environment: dispatcherEnvironment,
       deadLetterQueue: accrualFunctionDlq.queue,
       logEncryptionKey: logsKey,
       reservedConcurrentExecutions: JOB_RESERVED_CONCURRENCY,
     });
     grantTableAccess(this.accrualFunction, this.table, tableKey, TABLE_ACCESS.accrual);
+    for (const dispatcher of [this.invoicingFunction, this.accrualFunction]) {
+      // SendMessageBatch is authorized by sqs:SendMessage; the dispatchers need nothing else on the queue.
+      dispatcher.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.workQueue.queueArn] }));
+    }
 
     const scheduleGroup = new scheduler.ScheduleGroup(this, 'ScheduleGroup', {
       scheduleGroupName: SCHEDULE_GROUP_NAME,
@@ -293,7 +408,10 @@ export class ProrataStack extends Stack {
     new CfnOutput(this, OUTPUTS.ingestFunctionName, { value: this.ingestFunction.functionName });
     new CfnOutput(this, OUTPUTS.publisherFunctionName, { value: this.publisherFunction.functionName });
     new CfnOutput(this, OUTPUTS.changesFunctionName, { value: this.changesFunction.functionName });
+    new CfnOutput(this, OUTPUTS.workerFunctionName, { value: this.workerFunction.functionName });
+    new CfnOutput(this, OUTPUTS.workQueueUrl, { value: this.workQueue.queueUrl });
     for (const dlq of [
+      this.workDlq,
       ingestRuleDlq,
       ingestFunctionDlq,
       invoicingFunctionDlq,
@@ -304,7 +422,64 @@ export class ProrataStack extends Stack {
       new CfnOutput(this, `${dlq.node.id}Url`, { value: dlq.queue.queueUrl });
     }
 
+    this.alarms = this.addAlarms();
     this.acknowledgeNagFindings([ingestRuleDlq, schedulerDlq, publisherFailureDlq]);
+  }
+
+  /**
+   * The alarms for the period start (no actions: subscribe an SNS topic or a pager to them).
+   * - `WorkDlqDepth`: a workspace parked in the work DLQ after all its receives.
+   * - `WorkerErrors`: worker invocations that failed as a whole (a crash, a timeout).
+   * - `WorkspaceFailures`: workspaces a worker reported failed (each is redelivered; one that keeps
+   *   failing ends in the DLQ).
+   * - `BacklogAge`: the invoicing dispatcher found a workspace due more than two hours ago, past its
+   *   local midnight, and still not billed: a customer was not invoiced on time.
+   */
+  private addAlarms(): ProrataStack['alarms'] {
+    const fiveMinutes = Duration.minutes(5);
+    const prorataMetric = (metricName: string, job: string, statistic: string, period: Duration) =>
+      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: METRICS_SERVICE, job }, statistic, period });
+    const workDlqDepth = new cloudwatch.Alarm(this, 'WorkDlqDepthAlarm', {
+      alarmDescription: 'A workspace was parked in the work DLQ after all its receives: see the worker log "workspace failed" for its error, fix it and redrive the message',
+      metric: this.workDlq.queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: fiveMinutes }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const workerErrors = new cloudwatch.Alarm(this, 'WorkerErrorsAlarm', {
+      alarmDescription: 'Worker invocations failed as a whole (crash or timeout); their messages are redelivered',
+      metric: this.workerFunction.metricErrors({ statistic: 'Sum', period: fiveMinutes }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const workspaceFailures = new cloudwatch.Alarm(this, 'WorkspaceFailuresAlarm', {
+      alarmDescription: 'Workers reported workspaces failed after their retries; each is redelivered and, if it keeps failing, parked in the work DLQ',
+      metric: new cloudwatch.MathExpression({
+        expression: 'FILL(invoicing, 0) + FILL(accrual, 0)',
+        usingMetrics: {
+          invoicing: prorataMetric(METRIC.failures, 'invoicing', 'Sum', fiveMinutes),
+          accrual: prorataMetric(METRIC.failures, 'accrual', 'Sum', fiveMinutes),
+        },
+        period: fiveMinutes,
+        label: 'workspace failures',
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const backlogAge = new cloudwatch.Alarm(this, 'BacklogAgeAlarm', {
+      alarmDescription: 'The invoicing dispatcher found a workspace due more than 2 hours ago (past its local midnight) and not billed: a customer was not invoiced on time',
+      metric: prorataMetric(METRIC.oldestDueAge, 'invoicing', 'Maximum', Duration.hours(1)),
+      threshold: BACKLOG_AGE_ALARM_SECONDS,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    return { workDlqDepth, workerErrors, workspaceFailures, backlogAge };
   }
 
   /**
@@ -324,6 +499,7 @@ export class ProrataStack extends Stack {
       this.accrualFunction,
       this.publisherFunction,
       this.changesFunction,
+      this.workerFunction,
     ];
     for (const fn of functions) {
       // The execution role is the function's sibling (BillingFunction creates it before the function).
@@ -427,6 +603,18 @@ function acknowledge(scope: IConstruct, id: string, reason: string): void {
   Validations.of(scope).acknowledge({ id, reason });
 }
 
+/**
+ * The `workerMaxConcurrency` context value (`npx cdk deploy -c workerMaxConcurrency=40`), if set:
+ * an integer from 2 to 1,000, as SQS event source mappings accept.
+ */
+function workerConcurrencyFromContext(app: App): number | undefined {
+  const raw: unknown = app.node.tryGetContext('workerMaxConcurrency');
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 2 || value > 1000) throw new Error(`context workerMaxConcurrency: must be an integer from 2 to 1000, got ${String(raw)}`);
+  return value;
+}
+
 /** What {@link createProrataApp} builds. */
 export interface ProrataApp {
   readonly app: App;
@@ -442,6 +630,7 @@ export function createProrataApp(props?: AppProps): ProrataApp {
   const stack = new ProrataStack(app, 'Prorata', {
     stackName: 'Prorata',
     description: 'Prorata: seat-based SaaS billing engine',
+    workerMaxConcurrency: workerConcurrencyFromContext(app),
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { app, stack };

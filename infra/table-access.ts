@@ -29,7 +29,7 @@ export const DUE_INDEX_NAME = 'gsi1';
 /**
  * The item actions of the functions that apply billing: the store's reads (GetItem, Query), its
  * conditional writes and transactions (PutItem, ConditionCheckItem), the member-sequence counter
- * and idempotency records (UpdateItem) and marker removal (DeleteItem). One set for the four
+ * and idempotency records (UpdateItem) and marker removal (DeleteItem). One set for the five
  * rather than per-function subsets because they share the store's write paths (`applySteps`,
  * `recordRejection`, `enqueueEvent`, idempotency records) and a missing action only shows up as
  * an AccessDenied in production: DynamoDB Local does not check IAM.
@@ -47,6 +47,8 @@ export const TABLE_ACCESS = {
   invoicing: { actions: BILLING_ACTIONS, queryDueIndex: true },
   accrual: { actions: BILLING_ACTIONS, queryDueIndex: true },
   changes: { actions: BILLING_ACTIONS, queryDueIndex: false },
+  // Bills the one workspace a message names: the same writes as the jobs, never the due index.
+  worker: { actions: BILLING_ACTIONS, queryDueIndex: false },
   publisher: { actions: ['GetItem', 'Query', 'UpdateItem', 'DeleteItem'], queryDueIndex: false },
 } as const satisfies Record<string, TableAccess>;
 

@@ -1,15 +1,17 @@
 import type { Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { createAccrualHandler } from '../functions/accrual/handler';
+import { createAccrualDispatcher } from '../functions/accrual/handler';
 import { createIngestHandler, type AppEventEnvelope } from '../functions/ingest/handler';
-import { createInvoicingHandler } from '../functions/invoicing/handler';
+import { createInvoicingDispatcher } from '../functions/invoicing/handler';
 import { createPublisherHandler } from '../functions/publisher/handler';
 import { addDays, startOfDateInstant, toBillingDate } from '../shared/domain/calendar';
 import { BillingError, ValidationError } from '../shared/domain/errors';
 import type { Invoice } from '../shared/domain/invoice';
 import type { Dependencies, PublishedEvent } from '../shared/jobs/dependencies';
 import { withMiddlewares } from '../shared/runtime/middleware';
+import { createWorkerHandler } from '../shared/runtime/worker-handler';
+import { InProcessQueue } from './in-process-queue';
 import { BillingStore, createDocumentClient } from '../shared/store/dynamo-store';
 import { catalogOf, workspacesOf, type Scenario } from './scenario';
 import type { LocalDynamo } from './dynamo-local';
@@ -67,7 +69,8 @@ export function lambdaContext(name: string): Context {
 /**
  * Replays a scenario through the real handlers and store against a DynamoDB endpoint under a
  * test clock: each event is delivered at its time (`deliveredAt` when given, for late
- * events), each schedule fires when the deployed one would, and every outbox entry is
+ * events), each schedule fires when the deployed one would and its dispatcher's messages are
+ * billed by the worker through an in-process queue, and every outbox entry is
  * published after each invocation. Invoices are reported in the order they were published.
  */
 export async function simulate(scenario: Scenario, dynamo: Pick<LocalDynamo, 'config' | 'createTable'>): Promise<SimulationResult> {
@@ -84,8 +87,17 @@ export async function simulate(scenario: Scenario, dynamo: Pick<LocalDynamo, 'co
   let now = Date.parse(scenario.until);
   const clock = () => now;
   const ingest = withMiddlewares(createIngestHandler(() => deps));
-  const invoicing = withMiddlewares(createInvoicingHandler(() => deps, clock));
-  const accrual = withMiddlewares(createAccrualHandler(() => deps, clock));
+  // The deployed fan-out, in this process: the dispatchers queue each due workspace and the
+  // workers bill them, drained before the next step of the timeline.
+  const queue = new InProcessQueue({ visibilityTimeoutMs: 100, maxReceiveCount: 3 });
+  const invoicing = withMiddlewares(createInvoicingDispatcher(() => deps, () => queue, clock));
+  const accrual = withMiddlewares(createAccrualDispatcher(() => deps, () => queue, clock));
+  const worker = withMiddlewares(createWorkerHandler(() => deps, { clock }));
+  const work = async () => {
+    await queue.drain(worker, { batchSize: 10, concurrency: 2, context: lambdaContext('worker') });
+    const parked = queue.deadLetters.splice(0);
+    if (parked.length > 0) throw new Error(`workspaces parked in the dead-letter queue: ${parked.map((message) => `${message.body.job} ${message.body.workspace}`).join(', ')}`);
+  };
   const publisher = withMiddlewares(createPublisherHandler(() => deps));
   const rejections: SimulationResult['rejections'] = [];
   const publish = () => publisher({ sweep: true }, lambdaContext('publisher'));
@@ -120,7 +132,9 @@ export async function simulate(scenario: Scenario, dynamo: Pick<LocalDynamo, 'co
       order: Number.MAX_SAFE_INTEGER,
       run: async () => {
         await accrual({ scheduledTime: firing }, lambdaContext('accrual'));
+        await work();
         await invoicing({ scheduledTime: firing }, lambdaContext('invoicing'));
+        await work();
         await publish();
       },
     });

@@ -1,12 +1,23 @@
 import type { Dependencies } from '../../shared/jobs/dependencies';
-import { awsDependencies } from '../../shared/runtime/aws-dependencies';
-import { createJobHandler, type Clock } from '../../shared/runtime/job-handler';
+import type { WorkQueue } from '../../shared/jobs/fan-out';
+import { awsDependencies, awsMetrics, awsWorkQueue } from '../../shared/runtime/aws-dependencies';
+import { createJobDispatcher, createJobHandler, type Clock } from '../../shared/runtime/job-handler';
+import type { MetricsSink } from '../../shared/runtime/metrics';
 import { withMiddlewares } from '../../shared/runtime/middleware';
 
-/** Builds the accrual job's handler (see `createJobHandler`); the simulator calls it with its own dependencies and test clock. */
+/** Builds the accrual job's in-process handler (see `createJobHandler`): the whole run in one process, for tests and local tools. */
 export function createAccrualHandler(deps: () => Dependencies, clock: Clock = Date.now) {
   return createJobHandler('accrual', deps, clock);
 }
 
-/** The deployed handler. */
-export const handler = withMiddlewares(createAccrualHandler(() => awsDependencies()));
+/**
+ * The accrual dispatcher (see `createJobDispatcher`): a scheduled run hands each due workspace to the
+ * workers over the work queue; an on-demand run of one workspace is billed here. The simulator
+ * calls it with an in-process queue.
+ */
+export function createAccrualDispatcher(deps: () => Dependencies, queue: () => WorkQueue, clock: Clock = Date.now, metrics?: MetricsSink) {
+  return createJobDispatcher('accrual', deps, queue, clock, metrics);
+}
+
+/** The deployed handler: the dispatcher. */
+export const handler = withMiddlewares(createAccrualDispatcher(() => awsDependencies(), () => awsWorkQueue(), Date.now, awsMetrics()));

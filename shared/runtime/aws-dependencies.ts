@@ -1,8 +1,13 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { ValidationError } from '../domain/errors';
 import type { Dependencies } from '../jobs/dependencies';
 import { BillingStore, createDocumentClient } from '../store/dynamo-store';
+import type { WorkQueue } from '../jobs/fan-out';
 import { EventBridgePublisher } from './eventbridge-publisher';
+import { powertoolsMetrics, type MetricsSink } from './metrics';
+import { SqsWorkQueue } from './sqs-work-queue';
+import type { WorkerOptions } from './worker-handler';
 
 let cached: Dependencies | undefined;
 
@@ -19,4 +24,29 @@ export function awsDependencies(env: NodeJS.ProcessEnv = process.env): Dependenc
   const publisher = new EventBridgePublisher(new EventBridgeClient({}), env.EVENT_BUS_NAME ?? 'prorata');
   cached = { store, publisher };
   return cached;
+}
+
+let queue: WorkQueue | undefined;
+
+/** The work queue of a deployed dispatcher, from WORK_QUEUE_URL (set by the CDK stack). */
+export function awsWorkQueue(env: NodeJS.ProcessEnv = process.env): WorkQueue {
+  if (queue) return queue;
+  const url = env.WORK_QUEUE_URL;
+  if (!url) throw new ValidationError('WORK_QUEUE_URL', 'environment variable is not set');
+  queue = new SqsWorkQueue(new SQSClient({}), url);
+  return queue;
+}
+
+let metrics: MetricsSink | undefined;
+
+/** Powertools Metrics (EMF on stdout), one per container. */
+export function awsMetrics(): MetricsSink {
+  metrics ??= powertoolsMetrics();
+  return metrics;
+}
+
+/** The deployed worker's options: EMF metrics, and the queue's maxReceiveCount from WORK_MAX_RECEIVE_COUNT. */
+export function awsWorkerOptions(env: NodeJS.ProcessEnv = process.env): WorkerOptions {
+  const maxReceiveCount = Number(env.WORK_MAX_RECEIVE_COUNT);
+  return { metrics: awsMetrics(), maxReceiveCount: Number.isInteger(maxReceiveCount) && maxReceiveCount > 0 ? maxReceiveCount : undefined };
 }

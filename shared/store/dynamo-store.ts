@@ -480,7 +480,29 @@ export class BillingStore {
         }),
       ),
     );
-    return results.flat().map((item) => ({ workspace: String(item.gsi1sk).split('#').slice(1).join('#'), sortKey: String(item.gsi1sk) }));
+    return results.flat().map((item) => dueEntryOf(String(item.gsi1sk)));
+  }
+
+  /**
+   * One page of one due-index shard: the workspaces whose entry is due at or before `instant`,
+   * oldest first, with only the sort key read (`<due instant>#<workspace>`: it carries both), and
+   * the cursor of the next page (`undefined` after the last). The dispatcher pages every shard
+   * this way, so it never holds more than a page per shard whatever the number due.
+   */
+  async findDuePage(kind: 'DUE' | 'ACCRUE', shard: number, instant: string, cursor: DuePageCursor | undefined, limit: number): Promise<DuePage> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk <= :until',
+        ExpressionAttributeValues: { ':pk': keys.duePartition(kind, shard), ':until': `${instant}#\uffff` },
+        ProjectionExpression: 'gsi1sk',
+        ExclusiveStartKey: cursor,
+        Limit: limit,
+      }),
+    );
+    const entries = (out.Items ?? []).map((item) => dueEntryOf(String(item.gsi1sk)));
+    return { entries, cursor: out.LastEvaluatedKey };
   }
 
   /**
@@ -785,4 +807,23 @@ export function outboxEntriesFromStream(records: ReadonlyArray<{ eventName?: str
 
 function outboxEntryOf(item: Record<string, unknown>): OutboxEntry {
   return { pk: String(item.pk), sk: String(item.sk), id: String(item.id), detailType: String(item.detailType), detail: item.detail as Record<string, unknown> };
+}
+
+/** Where a due-index page ends: DynamoDB's `LastEvaluatedKey`, opaque to callers. */
+export type DuePageCursor = Record<string, unknown>;
+
+/** A due workspace as the index holds it: its id and the index sort key (`<due instant>#<workspace>`). */
+export interface DueEntry {
+  workspace: string;
+  sortKey: string;
+}
+
+/** One page of a due-index shard (`BillingStore.findDuePage`). */
+export interface DuePage {
+  entries: DueEntry[];
+  cursor: DuePageCursor | undefined;
+}
+
+function dueEntryOf(sortKey: string): DueEntry {
+  return { workspace: sortKey.split('#').slice(1).join('#'), sortKey };
 }

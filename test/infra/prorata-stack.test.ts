@@ -14,8 +14,13 @@ import {
   createProrataApp,
   ENGINE_EVENT_SOURCE,
   INGESTED_DETAIL_TYPES,
+  BACKLOG_AGE_ALARM_SECONDS,
+  DEFAULT_WORKER_SIZING,
   JOB_RESERVED_CONCURRENCY,
   JOB_SCHEDULE_EXPRESSION,
+  WORK_MAX_RECEIVE_COUNT,
+  WORKER_BATCH_SIZE,
+  workerConcurrencyFor,
 } from '../../infra/prorata-stack';
 import type { BillingFunction } from '../../infra/billing-function';
 import type { ProrataStack } from '../../infra/prorata-stack';
@@ -74,7 +79,7 @@ function allStatements(): Array<{ policy: string; statement: Statement }> {
 
 /** Every billing function the stack defines. */
 function allFunctions(): BillingFunction[] {
-  return [stack.ingestFunction, stack.invoicingFunction, stack.accrualFunction, stack.publisherFunction, stack.changesFunction];
+  return [stack.ingestFunction, stack.invoicingFunction, stack.accrualFunction, stack.publisherFunction, stack.changesFunction, stack.workerFunction];
 }
 
 function actionsOf(statement: Statement): string[] {
@@ -144,7 +149,7 @@ describe('table', () => {
 });
 
 describe('functions', () => {
-  test('exactly the five billing functions, all nodejs24.x on arm64 with the shared defaults', () => {
+  test('exactly the six billing functions, all nodejs24.x on arm64 with the shared defaults', () => {
     const functions = template.findResources('AWS::Lambda::Function');
     expect(Object.keys(functions).sort()).toEqual(allFunctions().map(logicalId).sort());
     for (const fn of Object.values(functions) as Array<{ Properties: Json }>) {
@@ -173,13 +178,14 @@ describe('functions', () => {
     expect(resourceProps(logicalId(stack.ingestFunction)).Timeout).toBe(30);
     expect(resourceProps(logicalId(stack.publisherFunction)).Timeout).toBe(30);
     expect(resourceProps(logicalId(stack.changesFunction)).Timeout).toBe(30);
+    expect(resourceProps(logicalId(stack.workerFunction)).Timeout).toBe(120);
   });
 
   test('every function logs to its own log group kept for one month, encrypted with the logs key', () => {
     const logsKey = getAtt(stack.node.findChild('LogsKey'), 'Arn');
     const groups = template.findResources('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 30, KmsKeyId: logsKey } });
-    expect(Object.keys(groups)).toHaveLength(5);
-    template.resourceCountIs('AWS::Logs::LogGroup', 5);
+    expect(Object.keys(groups)).toHaveLength(6);
+    template.resourceCountIs('AWS::Logs::LogGroup', 6);
     for (const fn of allFunctions()) {
       expect(resourceProps(logicalId(fn)).LoggingConfig).toEqual({ LogGroup: ref(fn.logGroup) });
     }
@@ -220,7 +226,8 @@ describe('functions', () => {
     expect(JOB_RESERVED_CONCURRENCY).toBe(2);
     expect(resourceProps(logicalId(stack.invoicingFunction)).ReservedConcurrentExecutions).toBe(2);
     expect(resourceProps(logicalId(stack.accrualFunction)).ReservedConcurrentExecutions).toBe(2);
-    for (const fn of [stack.ingestFunction, stack.publisherFunction, stack.changesFunction]) {
+    // The worker is capped by its event source mapping's MaximumConcurrency instead (see fan-out).
+    for (const fn of [stack.ingestFunction, stack.publisherFunction, stack.changesFunction, stack.workerFunction]) {
       expect(resourceProps(logicalId(fn)).ReservedConcurrentExecutions).toBeUndefined();
     }
   });
@@ -374,7 +381,7 @@ describe('schedules', () => {
 
 describe('outbox publisher', () => {
   test('stream mapping: TRIM_HORIZON, batches of 25, bisect, 10 retries, partial failures, DLQ', () => {
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: ref(stack.publisherFunction),
       EventSourceArn: getAtt(stack.table, 'StreamArn'),
@@ -388,7 +395,7 @@ describe('outbox publisher', () => {
   });
 
   test('only INSERTs of OUTBOX# items invoke the publisher', () => {
-    const mapping = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))[0] as {
+    const mapping = Object.values(template.findResources('AWS::Lambda::EventSourceMapping', { Properties: { FunctionName: ref(stack.publisherFunction) } }))[0] as {
       Properties: { FilterCriteria: { Filters: Array<{ Pattern: string }> } };
     };
     const patterns = mapping.Properties.FilterCriteria.Filters.map((f): unknown => JSON.parse(f.Pattern));
@@ -409,11 +416,12 @@ describe('outbox publisher', () => {
 });
 
 describe('dead-letter queues', () => {
-  test('six queues, all encrypted, kept 14 days, TLS enforced by their queue policies', () => {
+  test('seven dead-letter queues and the work queue, all encrypted, TLS enforced by their queue policies; the DLQs keep 14 days', () => {
     const queues = template.findResources('AWS::SQS::Queue');
-    expect(Object.keys(queues)).toHaveLength(6);
-    for (const queue of Object.values(queues) as Array<{ Properties: Json }>) {
-      expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+    expect(Object.keys(queues)).toHaveLength(8);
+    const workQueue = logicalId(stack.workQueue);
+    for (const [id, queue] of Object.entries(queues) as Array<[string, { Properties: Json }]>) {
+      expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: (id === workQueue ? 4 : 14) * 24 * 3600 });
     }
     for (const queueId of Object.keys(queues)) {
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -458,6 +466,7 @@ describe('least privilege', () => {
         'own log group': LOGS,
         '*': XRAY,
         InvoicingFunctionDlq: ['sqs:SendMessage'],
+        WorkQueue: ['sqs:SendMessage'],
         table: TABLE_ITEM_ACTIONS,
         'table/index/gsi1': ['dynamodb:Query'],
         'table key': TABLE_KEY_WRITER,
@@ -470,6 +479,7 @@ describe('least privilege', () => {
         'own log group': LOGS,
         '*': XRAY,
         AccrualFunctionDlq: ['sqs:SendMessage'],
+        WorkQueue: ['sqs:SendMessage'],
         table: TABLE_ITEM_ACTIONS,
         'table/index/gsi1': ['dynamodb:Query'],
         'table key': TABLE_KEY_WRITER,
@@ -490,6 +500,18 @@ describe('least privilege', () => {
       },
     ],
     ['changes', stack.changesFunction, { 'own log group': LOGS, '*': XRAY, table: TABLE_ITEM_ACTIONS, 'table key': TABLE_KEY_WRITER }],
+    [
+      'worker',
+      stack.workerFunction,
+      {
+        'own log group': LOGS,
+        '*': XRAY,
+        // The event source mapping's consumer actions (granted by SqsEventSource), on the work queue only.
+        WorkQueue: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
+        table: TABLE_ITEM_ACTIONS,
+        'table key': TABLE_KEY_WRITER,
+      },
+    ],
   ];
 
   /** Names the resources a function's statements may point at, so the expectations read as intent. */
@@ -503,6 +525,7 @@ describe('least privilege', () => {
       ['table key', getAtt(stack.node.findChild('TableKey'), 'Arn')],
       ['bus', getAtt(stack.bus, 'Arn')],
       ['own log group', getAtt(fn.logGroup, 'Arn')],
+      ['WorkQueue', getAtt(stack.workQueue, 'Arn')],
       ...['IngestFunctionDlq', 'InvoicingFunctionDlq', 'AccrualFunctionDlq', 'PublisherFailureDlq', 'SchedulerDlq', 'IngestRuleDlq'].map(
         (id): [string, unknown] => [id, dlqArn(id)],
       ),
@@ -511,7 +534,7 @@ describe('least privilege', () => {
     return match ? match[0] : `unknown ${JSON.stringify(resource)}`;
   }
 
-  test.each(['ingest', 'invoicing', 'accrual', 'publisher', 'changes'])('%s: its role allows exactly the expected actions, on the expected resources', (name) => {
+  test.each(['ingest', 'invoicing', 'accrual', 'publisher', 'changes', 'worker'])('%s: its role allows exactly the expected actions, on the expected resources', (name) => {
     const [, fn, expected] = expectedGrants().find(([n]) => n === name) ?? [];
     if (!fn || !expected) throw new Error(`no expectation for ${name}`);
     const role = fn.role;
@@ -536,7 +559,7 @@ describe('least privilege', () => {
     expect(allActions).toEqual([...new Set(Object.values(expected).flat())].sort());
   });
 
-  test('the five function roles are the only Lambda execution roles', () => {
+  test('the six function roles are the only Lambda execution roles', () => {
     const roles = template.findResources('AWS::IAM::Role', {
       Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] } },
     });
@@ -576,6 +599,87 @@ describe('outputs', () => {
     template.hasOutput('IngestFunctionName', { Value: ref(stack.ingestFunction) });
     template.hasOutput('PublisherFunctionName', { Value: ref(stack.publisherFunction) });
     template.hasOutput('ChangesFunctionName', { Value: ref(stack.changesFunction) });
+    template.hasOutput('WorkerFunctionName', { Value: ref(stack.workerFunction) });
+    template.hasOutput('WorkQueueUrl', { Value: ref(stack.workQueue) });
+    template.hasOutput('WorkDlqUrl', { Value: ref(stack.workDlq.queue) });
+  });
+});
+
+describe('fan-out', () => {
+  test('the work queue: SQS-managed encryption, visibility six times the worker timeout, redrive to the work DLQ', () => {
+    expect(resourceProps(logicalId(stack.workQueue))).toMatchObject({
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 6 * 120,
+      RedrivePolicy: { deadLetterTargetArn: getAtt(stack.workDlq.queue, 'Arn'), maxReceiveCount: WORK_MAX_RECEIVE_COUNT },
+    });
+    expect(WORK_MAX_RECEIVE_COUNT).toBe(5);
+  });
+
+  test('the worker mapping: batches of 10, MaximumConcurrency from the sizing, ReportBatchItemFailures', () => {
+    expect(WORKER_BATCH_SIZE).toBe(10);
+    expect(stack.workerMaxConcurrency).toBe(workerConcurrencyFor(DEFAULT_WORKER_SIZING));
+    expect(stack.workerMaxConcurrency).toBe(16);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: ref(stack.workerFunction),
+      EventSourceArn: getAtt(stack.workQueue, 'Arn'),
+      BatchSize: 10,
+      ScalingConfig: { MaximumConcurrency: 16 },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  test('the concurrency is a stack property: sized from the table throughput, or set by context', () => {
+    expect(workerConcurrencyFor({ ...DEFAULT_WORKER_SIZING, tableWriteUnitsPerSecond: 40_000 })).toBe(64);
+    expect(workerConcurrencyFor({ ...DEFAULT_WORKER_SIZING, tableWriteUnitsPerSecond: 100 })).toBe(2);
+    expect(workerConcurrencyFor({ ...DEFAULT_WORKER_SIZING, tableWriteUnitsPerSecond: 10_000_000 })).toBe(1000);
+    // No bundling for this second app (`aws:cdk:bundling-stacks` empty): only its mapping is looked at.
+    const custom = createProrataApp({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], workerMaxConcurrency: '40' } });
+    Template.fromStack(custom.stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 40 } });
+    expect(() => createProrataApp({ context: { workerMaxConcurrency: '1' } })).toThrow('context workerMaxConcurrency: must be an integer from 2 to 1000, got 1');
+  });
+
+  test('the dispatchers get the queue URL, the worker the receive count', () => {
+    for (const fn of [stack.invoicingFunction, stack.accrualFunction]) {
+      expect((resourceProps(logicalId(fn)).Environment as { Variables: Json }).Variables.WORK_QUEUE_URL).toEqual(ref(stack.workQueue));
+    }
+    expect((resourceProps(logicalId(stack.workerFunction)).Environment as { Variables: Json }).Variables).toMatchObject({ WORK_MAX_RECEIVE_COUNT: '5', TABLE_NAME: ref(stack.table) });
+  });
+
+  test('alarms: work DLQ depth, worker errors, workspace failures, invoicing backlog over 2 hours', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: getAtt(stack.workDlq.queue, 'QueueName') }],
+      Statistic: 'Maximum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: ref(stack.workerFunction) }],
+      Statistic: 'Sum',
+      Threshold: 1,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 1,
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'FILL(invoicing, 0) + FILL(accrual, 0)' }),
+        Match.objectLike({ Id: 'invoicing', MetricStat: Match.objectLike({ Metric: { Namespace: 'Prorata', MetricName: 'WorkspaceFailures', Dimensions: Match.arrayWith([{ Name: 'job', Value: 'invoicing' }, { Name: 'service', Value: 'prorata' }]) } }) }),
+        Match.objectLike({ Id: 'accrual', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'WorkspaceFailures' }) }) }),
+      ]),
+    });
+    expect(BACKLOG_AGE_ALARM_SECONDS).toBe(7200);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Prorata',
+      MetricName: 'OldestDueAgeSeconds',
+      Dimensions: Match.arrayWith([{ Name: 'job', Value: 'invoicing' }, { Name: 'service', Value: 'prorata' }]),
+      Statistic: 'Maximum',
+      Period: 3600,
+      Threshold: 7200,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
   });
 });
 
