@@ -120,15 +120,20 @@ export class InProcessQueue implements WorkQueue {
    * `MaximumConcurrency`) each receive up to `batchSize` messages, invoke `handler`, and delete
    * what it did not report failed (nothing, if it threw). Failed messages come back after the
    * visibility timeout. `options.handlerFor(i)` may give invocation `i` its own handler (a worker
-   * that crashes, then healthy ones).
+   * that crashes, then healthy ones). `options.failFast` (the simulator, where no failure is
+   * expected) rejects at the first failure, naming it, instead of waiting for redeliveries.
    */
-  async drain(handler: QueueHandler, options: { batchSize?: number; concurrency?: number; context?: Context; handlerFor?: (invocation: number) => QueueHandler } = {}): Promise<DrainStats> {
+  async drain(
+    handler: QueueHandler,
+    options: { batchSize?: number; concurrency?: number; context?: Context; handlerFor?: (invocation: number) => QueueHandler; failFast?: boolean } = {},
+  ): Promise<DrainStats> {
     const batchSize = options.batchSize ?? 10;
     const stats: DrainStats = { invocations: 0, crashes: 0, deleted: 0, itemFailures: 0 };
     const context = options.context ?? ({ functionName: 'prorata-worker', awsRequestId: 'local', getRemainingTimeInMillis: () => 900_000 } as Context);
     const handlerOf = (invocation: number): QueueHandler => options.handlerFor?.(invocation) ?? handler;
+    let stopped = false;
     const poller = async () => {
-      while (this.messages.size > 0) {
+      while (this.messages.size > 0 && !stopped) {
         const records = this.receive(batchSize);
         if (records.length === 0) {
           const next = Math.min(...[...this.messages.values()].map((message) => message.visibleAt));
@@ -140,9 +145,17 @@ export class InProcessQueue implements WorkQueue {
         try {
           const response = await handlerOf(invocation)({ Records: records }, context);
           failedIds = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
-        } catch {
+        } catch (error) {
           stats.crashes += 1;
+          if (options.failFast) {
+            stopped = true;
+            throw error;
+          }
           continue;
+        }
+        if (options.failFast && failedIds.size > 0) {
+          stopped = true;
+          throw new Error(`work messages failed: ${records.filter((record) => failedIds.has(record.messageId)).map((record) => record.body).join(', ')}`);
         }
         for (const record of records) {
           if (failedIds.has(record.messageId)) stats.itemFailures += 1;
