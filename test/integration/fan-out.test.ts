@@ -175,6 +175,27 @@ describe('fan-out: dispatcher and workers over a queue (DynamoDB Local)', () => 
     expect(queue.depth).toBe(11);
   }, 120_000);
 
+  test('a malformed work message is refused naming the field, as a batch item failure; the rest of the batch is billed', async () => {
+    const w = await dynamo.world();
+    await seedWorkspaces(w, 1);
+    const batches: WorkerBatchReport[] = [];
+    const record = (messageId: string, body: string) => ({
+      messageId, receiptHandle: messageId, body, attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'local', ApproximateFirstReceiveTimestamp: '0' },
+      messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:local:000000000000:work', awsRegion: 'local',
+    });
+    const response = await worker(w.deps, batches)({ Records: [
+      record('m1', JSON.stringify({ job: 'invoicing', workspace: 'ws-000', sortKey: '2027-01-01T00:00:00Z#ws-000', scheduledTime: RENEWAL_RUN })),
+      record('m2', JSON.stringify({ job: 'invoicing', sortKey: 'x', scheduledTime: RENEWAL_RUN })),
+      record('m3', 'not json'),
+    ] }, lambdaContext('worker'));
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm2' }, { itemIdentifier: 'm3' }] });
+    expect(batches[0].failures).toEqual([
+      { messageId: 'm2', error: expect.stringMatching(/^ValidationError: body\.workspace: /) },
+      { messageId: 'm3', error: 'ValidationError: body: is not JSON' },
+    ]);
+    expect(batches[0].summaries.invoicing).toMatchObject({ invoiced: 1, invoices: 1, amounts: { USD: '70.00' } });
+  }, 120_000);
+
   test('on demand: one workspace is billed at once with its invoices; a dry run of all returns counts and amounts only', async () => {
     const w = await dynamo.world();
     await seedWorkspaces(w, 3);
