@@ -1,5 +1,7 @@
-import type { ConsumedCapacity, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, ConsumedCapacity, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { itemSizeBytes } from '../shared/store/item-size';
 
 /** Read and write capacity units, as DynamoDB bills them. */
 export interface Units {
@@ -38,12 +40,35 @@ const METERED = new Set([
   'TransactWriteItemsCommand',
 ]);
 
+const ATTRIBUTE_TYPES = new Set(['S', 'N', 'B', 'BOOL', 'NULL', 'M', 'L', 'SS', 'NS', 'BS']);
+
+/** An item's size, whether the middleware sees it marshalled (`{ S: … }`) or as the document client's plain values. */
+function sizeOf(item: Record<string, unknown>): number {
+  const marshalled = Object.values(item).every((value) => typeof value === 'object' && value !== null && Object.keys(value).length === 1 && ATTRIBUTE_TYPES.has(Object.keys(value)[0]));
+  return itemSizeBytes(marshalled ? unmarshall(item as Record<string, AttributeValue>) : item);
+}
+
+/**
+ * What DynamoDB bills the base table for a `TransactWriteItems`: two write units per KB of each
+ * item (one to prepare, one to commit). DynamoDB Local reports 2 for a whole transaction whatever
+ * its items, so the meter prices the request itself. A put is priced by its new item (an older,
+ * bigger one would cost more); an update, delete or condition check at its 1 KB minimum.
+ */
+export function transactionTableUnits(input: unknown): number {
+  const items = (input as { TransactItems?: Array<Record<string, { Item?: Record<string, unknown> } | undefined>> }).TransactItems ?? [];
+  return items.reduce((total, item) => {
+    const put = item.Put?.Item;
+    return total + 2 * (put ? Math.max(1, Math.ceil(sizeOf(put) / 1024)) : 1);
+  }, 0);
+}
+
 function empty(): CapacityReading {
   return { rru: 0, wru: 0, calls: 0, byOperation: {}, byTarget: {} };
 }
 
 /** Adds one response's `ConsumedCapacity` entries to the reading. */
-function record(reading: CapacityReading, operation: string, consumed: readonly ConsumedCapacity[]): void {
+function record(reading: CapacityReading, operation: string, reported: readonly ConsumedCapacity[], input: unknown): void {
+  const consumed = operation === 'TransactWriteItemsCommand' ? reported.map((entry) => priceTransaction(entry, transactionTableUnits(input))) : reported;
   const kind = operation.replace(/Command$/, '');
   const op = (reading.byOperation[kind] ??= { rru: 0, wru: 0, calls: 0 });
   op.calls += 1;
@@ -76,6 +101,12 @@ function record(reading: CapacityReading, operation: string, consumed: readonly 
   }
 }
 
+/** A transaction's reported capacity with the base table's share replaced by what DynamoDB bills (`transactionTableUnits`). */
+function priceTransaction(entry: ConsumedCapacity, tableUnits: number): ConsumedCapacity {
+  const indexUnits = Object.values(entry.GlobalSecondaryIndexes ?? {}).reduce((total, index) => total + (index.CapacityUnits ?? 0), 0);
+  return { ...entry, CapacityUnits: tableUnits + indexUnits, WriteCapacityUnits: undefined, Table: { CapacityUnits: tableUnits } };
+}
+
 function copy(reading: CapacityReading): CapacityReading {
   return {
     rru: reading.rru,
@@ -90,7 +121,8 @@ function copy(reading: CapacityReading): CapacityReading {
  * Meters a DynamoDB client (`DynamoDBClient` or a `DynamoDBDocumentClient` around one): every
  * call that can report capacity is sent with `ReturnConsumedCapacity: 'INDEXES'` (the total
  * plus each index's share; DynamoDB Local reports it like the service) and its units are summed
- * per operation and per table or index. The middleware runs below the document client's
+ * per operation and per table or index; a transaction's base-table share is priced from its
+ * items (`transactionTableUnits`), as DynamoDB Local under-reports it. The middleware runs below the document client's
  * marshalling, so it sees the low-level commands either client sends. Responses are not changed
  * beyond carrying `ConsumedCapacity`. For measurement (the capacity script, the bench, tests),
  * never in the Lambdas: the engine's cost must not depend on being watched.
@@ -106,7 +138,7 @@ export function meterCapacity(client: DynamoDBClient | DynamoDBDocumentClient): 
       const result = await next(args);
       const output = result.output as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] };
       const consumed = output.ConsumedCapacity;
-      record(reading, operation, consumed === undefined ? [] : Array.isArray(consumed) ? consumed : [consumed]);
+      record(reading, operation, consumed === undefined ? [] : Array.isArray(consumed) ? consumed : [consumed], args.input);
       return result;
     },
     { step: 'initialize', name: 'prorataCapacityMeter', override: true },

@@ -109,6 +109,8 @@ async function largestItems(table: Table, into: Record<string, number>): Promise
     for (const item of out.Items ?? []) {
       const kind = itemKindOf(item);
       into[kind] = Math.max(into[kind] ?? 0, itemSizeBytes(item));
+      // What the keys-only due index holds for it: the table's keys and its own.
+      if (typeof item.gsi1pk === 'string') into['gsi1 entry'] = Math.max(into['gsi1 entry'] ?? 0, itemSizeBytes({ pk: item.pk, sk: item.sk, gsi1pk: item.gsi1pk, gsi1sk: item.gsi1sk }));
     }
     start = out.LastEvaluatedKey;
   } while (start);

@@ -20,7 +20,15 @@ import { currentPeriodOf, nextAnchorOf, retainRecentPeriods, type PeriodRecord, 
 /** One atomic write the store applies, in order, each conditioned on the subscription's previous version. */
 export type BillingStep =
   | { kind: 'accrual'; subscription: SubscriptionState; prorations: Proration[] }
-  | { kind: 'invoice'; subscription: SubscriptionState; invoice: Invoice; balance: Balance; aiCreditsGranted: number }
+  | {
+      kind: 'invoice';
+      subscription: SubscriptionState;
+      invoice: Invoice;
+      balance: Balance;
+      aiCreditsGranted: number;
+      /** The balances are as they were (no credit applied or added, no AI credits granted): nothing to write. */
+      balanceUnchanged?: true;
+    }
   | { kind: 'advance'; subscription: SubscriptionState }
   | { kind: 'purchase'; subscription?: undefined; invoice: Invoice; balance: Balance };
 
@@ -33,6 +41,16 @@ export interface StartRequest {
   billingDay: number;
   seats: number | null;
   addonId: string | null;
+}
+
+/**
+ * The balances after an invoice: `after` with the next version when an amount moved, else
+ * `before` as it was, flagged so the store writes nothing (a renewal on a zero balance costs no
+ * write for it, and a concurrent AI-credit spend never conflicts with it).
+ */
+export function settleBalance(before: Balance, after: Balance): { balance: Balance; balanceUnchanged?: true } {
+  if (after.billingCredit.equals(before.billingCredit) && after.aiCredits === before.aiCredits) return { balance: before, balanceUnchanged: true };
+  return { balance: { ...after, version: before.version + 1 } };
 }
 
 export function findAddon(ctx: BillingContext, addonId: string): Addon {
@@ -146,7 +164,7 @@ export function startSubscription(ctx: BillingContext, request: StartRequest, ba
     version: 1,
   };
   const granted = plan.aiCreditsPerPeriod;
-  return { kind: 'invoice', subscription, invoice: assembled.invoice, balance: { ...assembled.balance, aiCredits: assembled.balance.aiCredits + granted, version: balance.version + 1 }, aiCreditsGranted: granted };
+  return { kind: 'invoice', subscription, invoice: assembled.invoice, ...settleBalance(balance, { ...assembled.balance, aiCredits: assembled.balance.aiCredits + granted }), aiCreditsGranted: granted };
 }
 
 export function headerFor(ctx: BillingContext, subscription: SubscriptionState, kind: InvoiceKind, date: IsoDate, period: { start: IsoDate; end: IsoDate }, id: string) {
@@ -282,9 +300,10 @@ export function planBillingRun(
       continue;
     }
     const assembled = assembleInvoice(headerFor(ctx, subscription, kind, due, period, invoiceIdFor(ctx.workspace.id, kind, due)), lines, balance);
-    balance = { ...assembled.balance, aiCredits: assembled.balance.aiCredits + granted, version: balance.version + 1 };
+    const settled = settleBalance(balance, { ...assembled.balance, aiCredits: assembled.balance.aiCredits + granted });
+    balance = settled.balance;
     pending = [];
-    steps.push({ kind: 'invoice', subscription, invoice: assembled.invoice, balance, aiCreditsGranted: granted });
+    steps.push({ kind: 'invoice', subscription, invoice: assembled.invoice, ...settled, aiCreditsGranted: granted });
   }
 
   if (options.accrueThrough && subscription.status !== 'ended') accrueTo(options.accrueThrough);

@@ -527,7 +527,7 @@ export class BillingStore {
         dependents.push(...stored.pages);
         items.push(
           { Put: stored.invoice },
-          { Put: this.balancePut(workspace.id, step.balance) },
+          ...(step.kind === 'invoice' && step.balanceUnchanged ? [] : [{ Put: this.balancePut(workspace.id, step.balance) }]),
           // Ordered by the invoice's date within a run, so a retried catch-up still publishes in date order.
           { Put: this.outboxPut(step.invoice.id, 'Invoice Issued', invoiceEventDetail(step.invoice), issuedAt, step.invoice.date) },
         );
