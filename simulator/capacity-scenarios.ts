@@ -1,4 +1,7 @@
-import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { addDays, eachDate } from '../shared/domain/calendar';
+import type { MemberEvent } from '../shared/domain/members';
+import { keys } from '../shared/store/keys';
 import { parseAppEvent } from '../shared/contracts/events';
 import { DEFAULT_SETTINGS, type Catalog, type Plan } from '../shared/domain/catalog';
 import { runBillingJob, type JobName } from '../shared/jobs/billing-jobs';
@@ -22,6 +25,12 @@ export interface CapacityFigures {
   workspaces: number;
   /** A renewal of a monthly plan with no seat change in the month (steady state: the second renewal). */
   quietRenewal: OperationCost;
+  /**
+   * A quiet monthly renewal of a workspace whose member history holds `historyMonths` months of a
+   * member joining or leaving every day before the subscription (the same invoices as `quietRenewal`).
+   */
+  quietRenewalWithHistory: OperationCost;
+  historyMonths: number;
   /** A monthly renewal billing one proration (a member joined mid-month). */
   renewalWithProrations: OperationCost;
   /** A monthly true-up of an annual plan billing one proration. */
@@ -82,6 +91,26 @@ async function subscribeAll(table: Table, count: number, plan: Plan): Promise<st
   return ids;
 }
 
+/**
+ * Writes `months` months of daily churn (a member joining one day, leaving the next) ending the
+ * day before 2026-12-23, straight into the table, as ingest would have stored it.
+ */
+async function seedHistory(table: Table, workspace: string, months: number): Promise<void> {
+  const first = addDays('2026-12-22', -Math.round(months * 30.44));
+  const events: MemberEvent[] = eachDate(first, '2026-12-22').map((date, day) => ({
+    type: day % 2 === 0 ? 'member.joined' : 'member.removed',
+    member: `churn${Math.floor(day / 2)}`,
+    role: 'member',
+    at: `${date}T10:00:00Z`,
+    date,
+    seq: 1000 + day,
+  }));
+  for (let start = 0; start < events.length; start += 25) {
+    const puts = events.slice(start, start + 25).map((event, index) => ({ PutRequest: { Item: { ...keys.memberEvent(workspace, `history-${start + index}`), event } } }));
+    await table.doc.send(new BatchWriteCommand({ RequestItems: { [table.tableName]: puts } }));
+  }
+}
+
 /** Meters `work`; the reading of `fixed` (the same run with nothing due) is taken out before dividing by `per`. */
 async function measure(table: Table, per: number, work: () => Promise<void>, fixed?: CapacityReading): Promise<OperationCost> {
   table.meter.reset();
@@ -124,7 +153,7 @@ async function largestItems(table: Table, into: Record<string, number>): Promise
  * reads once (the catalog, each due shard) is reported apart, as it is shared by every
  * workspace due in that run.
  */
-export async function measureCapacity(dynamo: LocalDynamo, workspaces = 10, prefix = `capacity-${Date.now()}`): Promise<CapacityFigures> {
+export async function measureCapacity(dynamo: LocalDynamo, workspaces = 10, prefix = `capacity-${Date.now()}`, historyMonths = 36): Promise<CapacityFigures> {
   const itemBytes: Record<string, number> = {};
   const tables: Table[] = [];
   try {
@@ -135,6 +164,15 @@ export async function measureCapacity(dynamo: LocalDynamo, workspaces = 10, pref
     await run(quiet, 'invoicing', '2027-01-01T00:05:00Z');
     const fixedInvoicing = await fixedPart(quiet, 'invoicing', '2027-01-15T00:05:00Z');
     const quietRenewal = await measure(quiet, workspaces, () => run(quiet, 'invoicing', '2027-02-01T00:05:00Z'), fixedInvoicing);
+
+    // The same, after years of member churn before the subscription: the history is read whole.
+    const old = await openTable(dynamo, `${prefix}-history`);
+    tables.push(old);
+    const oldIds = await subscribeAll(old, workspaces, MONTHLY);
+    for (const id of oldIds) await seedHistory(old, id, historyMonths);
+    await run(old, 'invoicing', '2027-01-01T00:05:00Z');
+    const fixedOld = await fixedPart(old, 'invoicing', '2027-01-15T00:05:00Z');
+    const quietRenewalWithHistory = await measure(old, workspaces, () => run(old, 'invoicing', '2027-02-01T00:05:00Z'), fixedOld);
 
     // A member joins on the 10th: one member event, one accrual step, then a renewal billing it.
     const changed = await openTable(dynamo, `${prefix}-prorations`);
@@ -163,6 +201,8 @@ export async function measureCapacity(dynamo: LocalDynamo, workspaces = 10, pref
     return {
       workspaces,
       quietRenewal,
+      quietRenewalWithHistory,
+      historyMonths,
       renewalWithProrations,
       trueUp,
       accrualStep,
