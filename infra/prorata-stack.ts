@@ -2,6 +2,7 @@ import { App, Aws, CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, TimeZo
 import type { AppProps, StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as eventschemas from 'aws-cdk-lib/aws-eventschemas';
 import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -17,6 +18,7 @@ import { Construct } from 'constructs';
 import { BillingFunction, JOB_TIMEOUT } from './billing-function';
 import { grantTableAccess, TABLE_ACCESS } from './table-access';
 import { EVENT_DETAIL_SCHEMAS } from '../shared/contracts/events';
+import { ENGINE_DETAIL_TYPES, registryDocumentOf, registrySchemaNameOf } from '../shared/contracts/json-schema';
 import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from '../shared/runtime/metrics';
 
 /** Name of the custom event bus: the app publishes domain events to it, the engine publishes `Invoice Issued`. */
@@ -24,6 +26,9 @@ export const EVENT_BUS_NAME = 'prorata';
 
 /** `source` of the events the engine itself publishes; the ingest rule excludes it so the engine never consumes its own output. */
 export const ENGINE_EVENT_SOURCE = 'prorata';
+
+/** Name of the EventBridge schema registry holding the engine's published events (README, "Contracts"). */
+export const SCHEMA_REGISTRY_NAME = 'prorata';
 
 /** Detail types the ingest function consumes from the app; anything else on the bus is ignored. */
 export const INGESTED_DETAIL_TYPES: readonly string[] = Object.keys(EVENT_DETAIL_SCHEMAS);
@@ -129,6 +134,7 @@ export const OUTPUTS = {
   changesFunctionName: 'ChangesFunctionName',
   workerFunctionName: 'WorkerFunctionName',
   workQueueUrl: 'WorkQueueUrl',
+  schemaRegistryName: 'SchemaRegistryName',
 } as const;
 
 /**
@@ -160,6 +166,8 @@ export class ProrataStack extends Stack {
   public readonly workDlq: DeadLetterQueue;
   /** The workers' `MaximumConcurrency`. */
   public readonly workerMaxConcurrency: number;
+  /** The schema registry with one JSON Schema (draft 4) per engine event, generated from the zod contracts. */
+  public readonly schemaRegistry: eventschemas.CfnRegistry;
   /** The alarms for the 1st: work DLQ depth, worker errors, workspace failures, backlog age. */
   public readonly alarms: Record<'workDlqDepth' | 'workerErrors' | 'workspaceFailures' | 'backlogAge', cloudwatch.Alarm>;
 
@@ -228,6 +236,24 @@ export class ProrataStack extends Stack {
     this.bus = new events.EventBus(this, 'Bus', { eventBusName: EVENT_BUS_NAME });
 
     const environment = { TABLE_NAME: this.table.tableName, EVENT_BUS_NAME: this.bus.eventBusName };
+
+    // --- contracts: the engine's events in a schema registry -------------------------------------
+    // Consumers find (and generate code bindings for) what the engine publishes where they find
+    // the bus. The documents come from the same zod schemas as schemas/engine-events/, in draft 4
+    // (the registry's JSONSchemaDraft4 type: it takes no later draft).
+    this.schemaRegistry = new eventschemas.CfnRegistry(this, 'SchemaRegistry', {
+      registryName: SCHEMA_REGISTRY_NAME,
+      description: `Events the Prorata engine publishes on the ${EVENT_BUS_NAME} bus (source ${ENGINE_EVENT_SOURCE})`,
+    });
+    for (const detailType of ENGINE_DETAIL_TYPES) {
+      new eventschemas.CfnSchema(this, `${registrySchemaNameOf(detailType).split('@')[1]}Schema`, {
+        registryName: this.schemaRegistry.attrRegistryName,
+        schemaName: registrySchemaNameOf(detailType),
+        type: 'JSONSchemaDraft4',
+        description: `${detailType}: published by the engine (source ${ENGINE_EVENT_SOURCE}); deduplicate on detail.eventId`,
+        content: JSON.stringify(registryDocumentOf(detailType, ENGINE_EVENT_SOURCE)),
+      });
+    }
 
     // --- ingest: app events from the bus ---------------------------------------------------------
     const ingestRuleDlq = new DeadLetterQueue(this, 'IngestRuleDlq');
@@ -410,6 +436,7 @@ export class ProrataStack extends Stack {
     new CfnOutput(this, OUTPUTS.changesFunctionName, { value: this.changesFunction.functionName });
     new CfnOutput(this, OUTPUTS.workerFunctionName, { value: this.workerFunction.functionName });
     new CfnOutput(this, OUTPUTS.workQueueUrl, { value: this.workQueue.queueUrl });
+    new CfnOutput(this, OUTPUTS.schemaRegistryName, { value: this.schemaRegistry.attrRegistryName });
     for (const dlq of [
       this.workDlq,
       ingestRuleDlq,

@@ -18,11 +18,13 @@ import {
   DEFAULT_WORKER_SIZING,
   JOB_RESERVED_CONCURRENCY,
   JOB_SCHEDULE_EXPRESSION,
+  SCHEMA_REGISTRY_NAME,
   WORK_MAX_RECEIVE_COUNT,
   WORKER_BATCH_SIZE,
   workerConcurrencyFor,
 } from '../../infra/prorata-stack';
 import type { BillingFunction } from '../../infra/billing-function';
+import { ENGINE_DETAIL_TYPES, registryDocumentOf } from '../../shared/contracts/json-schema';
 import type { ProrataStack } from '../../infra/prorata-stack';
 
 type Json = Record<string, unknown>;
@@ -287,6 +289,41 @@ describe('event bus and ingest rule', () => {
       ],
     });
     expect(INGESTED_DETAIL_TYPES).toHaveLength(17);
+  });
+});
+
+describe('schema registry', () => {
+  test('the engine\'s events: one JSONSchemaDraft4 schema per published detail-type, in the prorata registry', () => {
+    template.resourceCountIs('AWS::EventSchemas::Registry', 1);
+    template.hasResourceProperties('AWS::EventSchemas::Registry', { RegistryName: SCHEMA_REGISTRY_NAME });
+    const registryName = { 'Fn::GetAtt': [stack.getLogicalId(stack.schemaRegistry), 'RegistryName'] };
+    template.resourceCountIs('AWS::EventSchemas::Schema', ENGINE_DETAIL_TYPES.length);
+    expect([...ENGINE_DETAIL_TYPES].sort()).toEqual(['Change Rejected', 'Invoice Issued', 'Seat Limit Exceeded']);
+    for (const detailType of ENGINE_DETAIL_TYPES) {
+      template.hasResourceProperties('AWS::EventSchemas::Schema', {
+        RegistryName: registryName,
+        SchemaName: `prorata@${detailType.replace(/ /g, '')}`,
+        Type: 'JSONSchemaDraft4',
+        Content: JSON.stringify(registryDocumentOf(detailType, ENGINE_EVENT_SOURCE)),
+      });
+    }
+  });
+
+  test('each document is a draft 4 schema of the whole event, pinned to the engine\'s source and its detail-type', () => {
+    const schemas = Object.values(template.findResources('AWS::EventSchemas::Schema')) as Array<{ Properties: { Content: string } }>;
+    for (const { Properties } of schemas) {
+      const document = JSON.parse(Properties.Content) as { $schema: string; properties: Record<string, { enum?: string[] }>; required: string[] };
+      expect(document.$schema).toBe('http://json-schema.org/draft-04/schema#');
+      expect(document.properties.source.enum).toEqual([ENGINE_EVENT_SOURCE]);
+      expect(document.properties['detail-type'].enum).toHaveLength(1);
+      expect(document.required).toEqual(expect.arrayContaining(['source', 'detail-type', 'detail']));
+      // CloudFormation's limit on a schema's content.
+      expect(Properties.Content.length).toBeLessThan(100_000);
+    }
+  });
+
+  test('the registry name is exported', () => {
+    template.hasOutput('SchemaRegistryName', { Value: { 'Fn::GetAtt': [stack.getLogicalId(stack.schemaRegistry), 'RegistryName'] } });
   });
 });
 
