@@ -2,6 +2,8 @@
  * The typed client against DynamoDB Local, through the local Invoke (`createLocalLambda`),
  * which runs the deployed handlers: what a customer's backend sees, without AWS.
  */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import type { Plan } from '../../shared/domain/catalog';
 import { ProrataClient, ProrataInputError, ProrataTransportError } from '../../shared/client/prorata-client';
 import { createLocalLambda, LOCAL_FUNCTION_NAMES } from '../../simulator/local-lambda';
@@ -92,4 +94,20 @@ describe('ProrataClient on DynamoDB Local', () => {
     const client = new ProrataClient({ functions: { ...LOCAL_FUNCTION_NAMES, changes: 'no-such-function' }, invoke: createLocalLambda({ deps: world.deps }) });
     await expect(client.previewChange(UPGRADE)).rejects.toThrow(ProrataTransportError);
   });
+});
+
+describe('npm run example:client (the README example)', () => {
+  test('runs against its own DynamoDB Local and shows the applied change equal to its preview', async () => {
+    const root = join(__dirname, '..', '..');
+    const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      execFile(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'examples', 'client.ts')], { cwd: root, timeout: 90000 }, (error, out) =>
+        resolve({ code: error ? 1 : 0, stdout: out }),
+      );
+    });
+    expect(code).toBe(0);
+    expect(stdout).toContain('rejected (forbidden)');
+    expect(stdout).toContain('the applied change is the preview: true');
+    expect(stdout).toContain('refused before sending: input.change.seats');
+    expect(stdout).toMatch(/dry run of invoicing as of \d{4}-\d{2}-01: renewal invoice of 300\.00 USD/);
+  }, 90000);
 });
