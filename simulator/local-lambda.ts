@@ -61,7 +61,7 @@ export function createLocalLambda(options: LocalLambdaOptions): InvokeFunction {
 
   return async (command: InvokeCommand): Promise<InvokeResult> => {
     const name = command.input.FunctionName ?? '';
-    const handler = Object.prototype.hasOwnProperty.call(handlers, name) ? handlers[name] : undefined;
+    const handler = Object.hasOwn(handlers, name) ? handlers[name] : undefined;
     if (!handler) throw Object.assign(new Error(`Function not found: ${name}`), { name: 'ResourceNotFoundException' });
     const text = payloadText(command.input.Payload);
     let event: unknown;

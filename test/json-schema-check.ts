@@ -83,7 +83,7 @@ export function validateJsonSchema(schema: Schema | boolean, value: unknown, pat
         if (Array.isArray(value) && value.length > (rule as number)) fail(`more than ${String(rule)} items`);
         break;
       case 'items':
-        if (Array.isArray(value)) value.forEach((item, index) => errors.push(...validateJsonSchema(rule as Schema, item, `${path}[${index}]`)));
+        if (Array.isArray(value)) for (const [index, item] of value.entries()) errors.push(...validateJsonSchema(rule as Schema, item, `${path}[${index}]`));
         break;
       case 'required':
         if (typeOf(value) === 'object') for (const key of rule as string[]) if (!(key in (value as object))) fail(`missing ${key}`);
@@ -91,7 +91,7 @@ export function validateJsonSchema(schema: Schema | boolean, value: unknown, pat
       case 'properties':
         if (typeOf(value) === 'object') {
           for (const [key, property] of Object.entries(rule as Record<string, Schema>)) {
-            if (Object.prototype.hasOwnProperty.call(value, key)) errors.push(...validateJsonSchema(property, (value as Record<string, unknown>)[key], `${path}.${key}`));
+            if (Object.hasOwn(value as object, key)) errors.push(...validateJsonSchema(property, (value as Record<string, unknown>)[key], `${path}.${key}`));
           }
         }
         break;

@@ -77,10 +77,7 @@ export const balanceSchema = z.object({ billingCredit: amount, aiCredits: z.numb
  * not fit one EventBridge event, the invoice without `lines` but with `lineCount` and
  * `linesOmitted: true` (fetch the lines from the store).
  */
-export const invoiceIssuedDetailSchema = z.union([
-  invoiceSchema,
-  z.object({ ...invoiceHeader, ...totals, lineCount: nonNegativeInt, linesOmitted: z.literal(true) }),
-]);
+export const invoiceIssuedDetailSchema = z.union([invoiceSchema, z.object({ ...invoiceHeader, ...totals, lineCount: nonNegativeInt, linesOmitted: z.literal(true) })]);
 
 /** The `Change Rejected` detail: a change (event or on-demand apply) the rules refused (R15). */
 export const changeRejectedDetailSchema = z.object({ workspace: z.string(), type: z.string(), reason: z.string(), message: z.string(), at: instant });

@@ -63,7 +63,7 @@ describe('ProrataClient on DynamoDB Local', () => {
     expect({ ...applied, status: 'preview' }).toEqual(preview);
   });
 
-  test('the function\'s own checks come back typed: applying outside the clock window is a remote ProrataInputError', async () => {
+  test("the function's own checks come back typed: applying outside the clock window is a remote ProrataInputError", async () => {
     const { client, clock } = await subscribedClient();
     clock.now = Date.parse('2027-01-13T09:00:00Z');
     const error = await client.applyChange(UPGRADE).catch((caught: unknown) => caught);
@@ -89,7 +89,7 @@ describe('ProrataClient on DynamoDB Local', () => {
     expect(await storedInvoices(world.store, 'acme')).toHaveLength(2);
   });
 
-  test('an unknown function name is a transport error, as the SDK\'s ResourceNotFoundException is', async () => {
+  test("an unknown function name is a transport error, as the SDK's ResourceNotFoundException is", async () => {
     const { world } = await subscribedClient();
     const client = new ProrataClient({ functions: { ...LOCAL_FUNCTION_NAMES, changes: 'no-such-function' }, invoke: createLocalLambda({ deps: world.deps }) });
     await expect(client.previewChange(UPGRADE)).rejects.toThrow(ProrataTransportError);

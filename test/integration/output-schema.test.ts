@@ -57,8 +57,11 @@ describe('simulation output against schemas/simulation-output.json', () => {
 describe('npm run simulate -- FILE --json', () => {
   test('prints a document valid against schemas/simulation-output.json', async () => {
     const stdout = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'simulator', 'cli.ts'), join(ROOT, 'scenarios', 'upgrade-next-invoice.json'), '--json'], { cwd: ROOT, timeout: 90000 }, (error, out) =>
-        error ? reject(error) : resolve(out),
+      execFile(
+        process.execPath,
+        [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'simulator', 'cli.ts'), join(ROOT, 'scenarios', 'upgrade-next-invoice.json'), '--json'],
+        { cwd: ROOT, timeout: 90000 },
+        (error, out) => (error ? reject(error) : resolve(out)),
       );
     });
     const document: unknown = JSON.parse(stdout);

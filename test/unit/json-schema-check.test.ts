@@ -1,6 +1,6 @@
 import { validateJsonSchema } from '../json-schema-check';
 
-describe('the tests\' JSON Schema validator', () => {
+describe("the tests' JSON Schema validator", () => {
   const schema = {
     type: 'object',
     properties: {

@@ -1,13 +1,5 @@
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import {
-  ProrataClient,
-  ProrataClientError,
-  ProrataFunctionError,
-  ProrataInputError,
-  ProrataResponseError,
-  ProrataTransportError,
-  type InvokeResult,
-} from '../../shared/client/prorata-client';
+import { type InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { ProrataClient, ProrataClientError, ProrataFunctionError, ProrataInputError, ProrataResponseError, ProrataTransportError, type InvokeResult } from '../../shared/client/prorata-client';
 
 const FUNCTIONS = { changes: 'Prorata-Changes', invoicing: 'Prorata-Invoicing', accrual: 'Prorata-Accrual' };
 const REQUEST = { workspace: 'acme', change: { type: 'plan.change_requested' as const, plan: 'ubiz-monthly' }, requestedBy: 'u1', asOf: '2027-01-10T22:00:00+13:00' };
@@ -75,7 +67,7 @@ describe('ProrataClient errors', () => {
     expect(sent).toHaveLength(0);
   });
 
-  test('the function\'s ValidationError comes back as a remote ProrataInputError with its field', async () => {
+  test("the function's ValidationError comes back as a remote ProrataInputError with its field", async () => {
     const { client } = clientAnswering({
       StatusCode: 200,
       FunctionError: 'Unhandled',
@@ -84,7 +76,7 @@ describe('ProrataClient errors', () => {
     await expect(client.applyChange(REQUEST)).rejects.toMatchObject({ name: 'ProrataInputError', field: 'input.asOf', remote: true });
   });
 
-  test('any other function error is a ProrataFunctionError with the engine\'s error type', async () => {
+  test("any other function error is a ProrataFunctionError with the engine's error type", async () => {
     const { client } = clientAnswering({ StatusCode: 200, FunctionError: 'Unhandled', Payload: json({ errorType: 'IncompleteDispatchError', errorMessage: 'invoicing dispatch: 2 of 9 not sent' }) });
     const error = await client.runJob('invoicing', { asOf: '2027-01-10' }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ProrataFunctionError);
@@ -108,7 +100,7 @@ describe('ProrataClient errors', () => {
 });
 
 describe('over a LambdaClient', () => {
-  test('sends an InvokeCommand through the SDK client\'s middleware stack and decodes its Payload', async () => {
+  test("sends an InvokeCommand through the SDK client's middleware stack and decodes its Payload", async () => {
     const lambda = new LambdaClient({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     const seen: unknown[] = [];
     // Answers at the first step, before anything is signed or sent: no network, no AWS.

@@ -27,7 +27,11 @@ describe('schemas/ is what the zod schemas generate (run `npm run schemas` after
   });
 
   test('no file in schemas/ is left over from a contract no longer published', () => {
-    expect(filesUnder(SCHEMAS).map((path) => relative(SCHEMAS, path)).sort()).toEqual([...rendered.keys()].sort());
+    expect(
+      filesUnder(SCHEMAS)
+        .map((path) => relative(SCHEMAS, path))
+        .sort(),
+    ).toEqual([...rendered.keys()].sort());
   });
 
   test('each schema has a unique $id and a title', () => {
@@ -43,7 +47,9 @@ describe('every contract is published', () => {
   });
 
   test('one schema per detail-type the engine publishes (every enqueueEvent/outboxPut in the source)', () => {
-    const sources = filesUnder(join(ROOT, 'shared')).filter((path) => path.endsWith('.ts')).map((path) => readFileSync(path, 'utf8'));
+    const sources = filesUnder(join(ROOT, 'shared'))
+      .filter((path) => path.endsWith('.ts'))
+      .map((path) => readFileSync(path, 'utf8'));
     const published = new Set(sources.flatMap((text) => [...text.matchAll(/(?:enqueueEvent|outboxPut)\([^,]+,\s*'([^']+)'/g)].map((match) => match[1])));
     expect(published.size).toBeGreaterThanOrEqual(3);
     expect([...published].sort()).toEqual([...ENGINE_DETAIL_TYPES].sort());
@@ -87,12 +93,30 @@ describe('the committed schemas accept what the engine takes and refuse what it 
 
 describe('EventBridge registry documents', () => {
   const invoice = {
-    id: 'inv_acme_2027-01-01_renewal', workspace: 'acme', subscription: 'sub_acme_1', kind: 'renewal', date: '2027-01-01', currency: 'USD',
-    periodStart: '2027-01-01', periodEnd: '2027-01-31',
+    id: 'inv_acme_2027-01-01_renewal',
+    workspace: 'acme',
+    subscription: 'sub_acme_1',
+    kind: 'renewal',
+    date: '2027-01-01',
+    currency: 'USD',
+    periodStart: '2027-01-01',
+    periodEnd: '2027-01-31',
     lines: [{ kind: 'seats', description: 'uPro × 3 seats, January 2027', quantity: 3, unitAmount: '70.00', amount: '210.00', periodStart: '2027-01-01', periodEnd: '2027-01-31' }],
-    subtotal: '210.00', creditApplied: '0.00', amountDue: '210.00',
+    subtotal: '210.00',
+    creditApplied: '0.00',
+    amountDue: '210.00',
   };
-  const event = (detail: object) => ({ version: '0', id: 'e1', 'detail-type': 'Invoice Issued', source: 'prorata', account: '1', time: '2027-01-01T00:05:10Z', region: 'eu-west-1', resources: [], detail });
+  const event = (detail: object) => ({
+    version: '0',
+    id: 'e1',
+    'detail-type': 'Invoice Issued',
+    source: 'prorata',
+    account: '1',
+    time: '2027-01-01T00:05:10Z',
+    region: 'eu-west-1',
+    resources: [],
+    detail,
+  });
 
   test('are JSON Schema draft 4 (what JSONSchemaDraft4 accepts): no 2020-12 keyword', () => {
     for (const detailType of ENGINE_DETAIL_TYPES) {
