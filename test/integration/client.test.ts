@@ -3,10 +3,12 @@
  * which runs the deployed handlers: what a customer's backend sees, without AWS.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plan } from '../../shared/domain/catalog';
 import { ProrataClient, ProrataInputError, ProrataTransportError } from '../../shared/client/prorata-client';
 import { createLocalLambda, LOCAL_FUNCTION_NAMES } from '../../simulator/local-lambda';
+import { validateJsonSchema } from '../json-schema-check';
 import { makeCatalog, seed, setupDynamo, storedInvoices, subscribe, UPRO_MONTHLY, type World } from './harness';
 
 const UBIZ_MONTHLY: Plan = { ...UPRO_MONTHLY, id: 'ubiz-monthly', name: 'uBiz', seatPrice: '100.00' };
@@ -15,17 +17,39 @@ const dynamo = setupDynamo();
 
 const UPGRADE = { workspace: 'acme', change: { type: 'plan.change_requested' as const, plan: 'ubiz-monthly' }, requestedBy: 'u1', asOf: '2027-01-10T09:00:00Z' };
 
+const SCHEMAS = join(__dirname, '..', '..', 'schemas');
+const RESPONSE_SCHEMAS: Record<string, Record<string, unknown>> = {
+  [LOCAL_FUNCTION_NAMES.changes]: JSON.parse(readFileSync(join(SCHEMAS, 'changes-response.json'), 'utf8')),
+  [LOCAL_FUNCTION_NAMES.invoicing]: JSON.parse(readFileSync(join(SCHEMAS, 'job-result.json'), 'utf8')),
+  [LOCAL_FUNCTION_NAMES.accrual]: JSON.parse(readFileSync(join(SCHEMAS, 'job-result.json'), 'utf8')),
+};
+/** Every successful answer of a test, as the functions sent it (before the client parses it). */
+const answers: Array<{ functionName: string; body: unknown }> = [];
+
+afterEach(() => {
+  // The raw answers, not the client's parse (which drops unknown keys), against the committed schemas.
+  for (const { functionName, body } of answers.splice(0)) expect(validateJsonSchema(RESPONSE_SCHEMAS[functionName], body)).toEqual([]);
+});
+
 /** A subscribed workspace (3 seats of uPro from 1 Jan 2027) and a client whose functions' clock is `clock.now`. */
 async function subscribedClient(): Promise<{ world: World; client: ProrataClient; clock: { now: number } }> {
   const world = await dynamo.world();
   await seed(world.store, undefined, catalog);
   await subscribe(world.deps, 'acme', '2027-01-01T08:00:00Z', '2027-01-01T09:00:00Z');
   const clock = { now: Date.parse(UPGRADE.asOf) };
-  const client = new ProrataClient({ functions: LOCAL_FUNCTION_NAMES, invoke: createLocalLambda({ deps: world.deps, clock: () => clock.now }) });
+  const local = createLocalLambda({ deps: world.deps, clock: () => clock.now });
+  const client = new ProrataClient({
+    functions: LOCAL_FUNCTION_NAMES,
+    invoke: async (command) => {
+      const result = await local(command);
+      if (!result.FunctionError) answers.push({ functionName: command.input.FunctionName ?? '', body: JSON.parse(new TextDecoder().decode(result.Payload)) });
+      return result;
+    },
+  });
   return { world, client, clock };
 }
 
-describe('ProrataClient on DynamoDB Local', () => {
+describe('ProrataClient on DynamoDB Local (every answer also checked against schemas/changes-response.json or job-result.json)', () => {
   test('a previewed upgrade writes nothing; applying it returns and stores exactly the previewed invoice; a retry changes nothing', async () => {
     const { world, client } = await subscribedClient();
     const before = await world.scan();
