@@ -1,122 +1,84 @@
 /**
- * A small JSON Schema validator for the tests: exactly the keywords `z.toJSONSchema` writes in
- * `schemas/` (draft 2020-12) and in the EventBridge registry documents (draft 4), and nothing
- * else. Any other keyword throws, so a schema can never pass because a keyword was skipped.
- * A maintained validator (ajv) is not installed; this one is checked by its own tests
- * (`test/unit/json-schema-check.test.ts`) on documents it must refuse.
+ * JSON Schema validation for the tests, done by ajv: `Ajv2020` for the draft 2020-12 files in
+ * `schemas/` (what `z.toJSONSchema` writes by default), `ajv-draft-04` for the EventBridge
+ * registry documents (`registryDocumentOf`, draft 4), `ajv-formats` for `date` and `date-time`.
+ * Strict mode is on, so a keyword or format ajv does not know makes the schema fail to compile
+ * instead of being skipped; only the `x-amazon-events-*` annotations of the registry documents
+ * are declared. This file only turns ajv's errors into the `path: problem` lines the tests
+ * compare; `test/unit/json-schema-check.test.ts` shows it refusing documents.
  */
+import type { ErrorObject, Options, ValidateFunction } from 'ajv';
+import type AjvCore from 'ajv/dist/core';
+import Ajv2020 from 'ajv/dist/2020';
+import AjvDraft04 from 'ajv-draft-04';
+import addFormats from 'ajv-formats';
 
 type Schema = Record<string, unknown>;
 
-/** Keywords that only annotate; they never fail a document. */
-const ANNOTATIONS = new Set(['$schema', '$id', 'title', 'description', 'default', 'x-amazon-events-source', 'x-amazon-events-detail-type']);
+const DRAFT_04 = 'http://json-schema.org/draft-04/schema#';
 
-const FORMATS: Record<string, RegExp> = {
-  date: /^\d{4}-\d{2}-\d{2}$/,
-  'date-time': /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/,
-};
+/** Keys AWS's event schemas carry for the registry's code bindings: annotations, never a check. */
+const AMAZON_ANNOTATIONS = ['x-amazon-events-source', 'x-amazon-events-detail-type'];
 
-function typeOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
-  return typeof value;
+// addUsedSchema: false because the tests read the same file (same `$id`) into fresh objects;
+// registering each by `$id` would make the second compile throw.
+const OPTIONS: Options = { strict: true, allErrors: true, addUsedSchema: false };
+
+function configure<T extends AjvCore>(ajv: T): T {
+  addFormats(ajv, ['date', 'date-time']);
+  for (const keyword of AMAZON_ANNOTATIONS) ajv.addKeyword({ keyword, schemaType: 'string' });
+  return ajv;
 }
 
-function hasType(value: unknown, type: string): boolean {
-  const actual = typeOf(value);
-  return actual === type || (type === 'number' && actual === 'integer');
-}
+const draft2020 = configure(new Ajv2020(OPTIONS));
+const draft04 = configure(new AjvDraft04(OPTIONS));
 
-/** The errors of `value` against `schema`, as `path: problem` lines; empty when it is valid. */
-export function validateJsonSchema(schema: Schema | boolean, value: unknown, path = '$'): string[] {
-  if (schema === true) return [];
-  if (schema === false) return [`${path}: no value is allowed here`];
-  const errors: string[] = [];
-  const fail = (problem: string) => errors.push(`${path}: ${problem}`);
-  for (const [keyword, rule] of Object.entries(schema)) {
-    if (ANNOTATIONS.has(keyword)) continue;
-    switch (keyword) {
-      case 'type': {
-        const types = Array.isArray(rule) ? (rule as string[]) : [rule as string];
-        if (!types.some((type) => hasType(value, type))) fail(`expected ${types.join(' or ')}, got ${typeOf(value)}`);
-        break;
-      }
-      case 'enum':
-        if (!(rule as unknown[]).some((option) => JSON.stringify(option) === JSON.stringify(value))) fail(`expected one of ${JSON.stringify(rule)}`);
-        break;
-      case 'const':
-        if (JSON.stringify(rule) !== JSON.stringify(value)) fail(`expected ${JSON.stringify(rule)}`);
-        break;
-      case 'pattern':
-        if (typeof value === 'string' && !new RegExp(rule as string, 'u').test(value)) fail(`does not match ${String(rule)}`);
-        break;
-      case 'format': {
-        const format = FORMATS[rule as string];
-        if (!format) throw new Error(`${path}: unknown format ${String(rule)}`);
-        if (typeof value === 'string' && !format.test(value)) fail(`is not a ${String(rule)}`);
-        break;
-      }
-      case 'minLength':
-        if (typeof value === 'string' && [...value].length < (rule as number)) fail(`shorter than ${String(rule)}`);
-        break;
-      case 'maxLength':
-        if (typeof value === 'string' && [...value].length > (rule as number)) fail(`longer than ${String(rule)}`);
-        break;
-      case 'minimum':
-        // Draft 4 makes exclusiveMinimum a boolean modifier of minimum.
-        if (typeof value === 'number' && (schema.exclusiveMinimum === true ? value <= (rule as number) : value < (rule as number))) fail(`below the minimum ${String(rule)}`);
-        break;
-      case 'maximum':
-        if (typeof value === 'number' && (schema.exclusiveMaximum === true ? value >= (rule as number) : value > (rule as number))) fail(`above the maximum ${String(rule)}`);
-        break;
-      case 'exclusiveMinimum':
-        if (typeof rule === 'number' && typeof value === 'number' && value <= rule) fail(`not above ${rule}`);
-        break;
-      case 'exclusiveMaximum':
-        if (typeof rule === 'number' && typeof value === 'number' && value >= rule) fail(`not below ${rule}`);
-        break;
-      case 'minItems':
-        if (Array.isArray(value) && value.length < (rule as number)) fail(`fewer than ${String(rule)} items`);
-        break;
-      case 'maxItems':
-        if (Array.isArray(value) && value.length > (rule as number)) fail(`more than ${String(rule)} items`);
-        break;
-      case 'items':
-        if (Array.isArray(value)) for (const [index, item] of value.entries()) errors.push(...validateJsonSchema(rule as Schema, item, `${path}[${index}]`));
-        break;
-      case 'required':
-        if (typeOf(value) === 'object') for (const key of rule as string[]) if (!(key in (value as object))) fail(`missing ${key}`);
-        break;
-      case 'properties':
-        if (typeOf(value) === 'object') {
-          for (const [key, property] of Object.entries(rule as Record<string, Schema>)) {
-            if (Object.hasOwn(value as object, key)) errors.push(...validateJsonSchema(property, (value as Record<string, unknown>)[key], `${path}.${key}`));
-          }
-        }
-        break;
-      case 'additionalProperties':
-        if (typeOf(value) === 'object') {
-          const known = new Set(Object.keys((schema.properties as object | undefined) ?? {}));
-          for (const [key, field] of Object.entries(value as Record<string, unknown>)) {
-            if (!known.has(key)) errors.push(...validateJsonSchema(rule as Schema | boolean, field, `${path}.${key}`).map((error) => (rule === false ? `${path}: unknown property ${key}` : error)));
-          }
-        }
-        break;
-      case 'propertyNames':
-        if (typeOf(value) === 'object') for (const key of Object.keys(value as object)) errors.push(...validateJsonSchema(rule as Schema, key, `${path}[${JSON.stringify(key)}]`));
-        break;
-      case 'anyOf':
-        if (!(rule as Schema[]).some((option) => validateJsonSchema(option, value, path).length === 0)) fail('matches none of anyOf');
-        break;
-      case 'oneOf': {
-        const matches = (rule as Schema[]).filter((option) => validateJsonSchema(option, value, path).length === 0).length;
-        if (matches !== 1) fail(`matches ${matches} of oneOf, not exactly one`);
-        break;
-      }
-      default:
-        throw new Error(`${path}: keyword ${keyword} is not supported by this validator`);
-    }
+/**
+ * Compiled validators by schema object, then by schema text: each schema is compiled once, even
+ * when a test reads the same file again into a fresh object (compiling is what costs, not the
+ * `JSON.stringify`).
+ */
+const byObject = new WeakMap<Schema, ValidateFunction>();
+const byText = new Map<string, ValidateFunction>();
+
+function compile(schema: Schema): ValidateFunction {
+  const known = byObject.get(schema);
+  if (known) return known;
+  const text = JSON.stringify(schema);
+  let validate = byText.get(text);
+  if (!validate) {
+    validate = (schema.$schema === DRAFT_04 ? draft04 : draft2020).compile(schema);
+    byText.set(text, validate);
   }
-  return errors;
+  byObject.set(schema, validate);
+  return validate;
+}
+
+/** `/balances/acme/0` → `$.balances.acme[0]`; keys that are not identifiers as `["detail-type"]`. */
+function pathOf(instancePath: string): string {
+  if (instancePath === '') return '$';
+  return `$${instancePath
+    .slice(1)
+    .split('/')
+    .map((token) => token.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((key) => (/^\d+$/.test(key) ? `[${key}]` : /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`))
+    .join('')}`;
+}
+
+function messageOf(error: ErrorObject): string {
+  const path = pathOf(error.instancePath);
+  if (error.keyword === 'additionalProperties' && error.params.additionalProperty !== undefined) return `${path}: unknown property ${String(error.params.additionalProperty)}`;
+  // Errors of a `propertyNames` subschema are about the key, not the value at instancePath.
+  const key = error.propertyName === undefined ? path : `${path}[${JSON.stringify(error.propertyName)}]`;
+  return `${key}: ${error.message ?? error.keyword}`;
+}
+
+/**
+ * The errors of `value` against `schema`, as `path: problem` lines (`$.a.b[0]: must be string`,
+ * `$: unknown property x`); empty when it is valid. Throws if the schema itself does not compile
+ * in strict mode (an unknown keyword or format).
+ */
+export function validateJsonSchema(schema: Schema, value: unknown): string[] {
+  const validate = compile(schema);
+  return validate(value) ? [] : (validate.errors ?? []).map(messageOf);
 }

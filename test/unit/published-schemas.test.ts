@@ -87,7 +87,7 @@ describe('the committed schemas accept what the engine takes and refuse what it 
   test('an app event detail: a negative seat count is refused', () => {
     const schema = committed('app-events/seats.purchased.json');
     expect(validateJsonSchema(schema, { workspace: 'acme', seats: 2, requestedBy: 'u1' })).toEqual([]);
-    expect(validateJsonSchema(schema, { workspace: 'acme', seats: -2, requestedBy: 'u1' })).toEqual(['$.seats: not above 0']);
+    expect(validateJsonSchema(schema, { workspace: 'acme', seats: -2, requestedBy: 'u1' })).toEqual(['$.seats: must be > 0']);
   });
 });
 
