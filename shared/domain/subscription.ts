@@ -63,8 +63,24 @@ export interface SubscriptionState {
   /** Prorations are numbered per subscription; those numbered below this are billed. */
   nextProrationSeq: number;
   billedProrationSeq: number;
+  /**
+   * The sequence number the workspace's next invoice gets (`invoiceNumberOf`). The workspace's
+   * counter lives here, on the item every invoice-issuing write already conditions on, so an
+   * invoice and its number commit together and a concurrent writer loses on the version. A new
+   * subscription carries it on from the workspace's previous one (`invoiceCounterOf`).
+   */
+  nextInvoiceSeq: number;
   /** Optimistic-locking version: every write is conditioned on it. */
   version: number;
+}
+
+/**
+ * Where a workspace's invoice counter is while it has no active subscription: on its latest
+ * (ended) subscription if it ever had one, else on the balance item. `holder` is what the
+ * next invoice-issuing write must bump or check, so two writers never take one number.
+ */
+export function invoiceCounterOf(previous: SubscriptionState | undefined, balance: { nextInvoiceSeq?: number }): { next: number; holder: SubscriptionState | 'balance' } {
+  return previous ? { next: previous.nextInvoiceSeq, holder: previous } : { next: balance.nextInvoiceSeq ?? 1, holder: 'balance' };
 }
 
 /** The quantity charged for `date` in a period: its base plus every accrued change up to that date. */

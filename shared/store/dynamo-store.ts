@@ -171,6 +171,8 @@ interface StoredBalance {
   billingCredit: string;
   aiCredits: number;
   version: number;
+  /** The invoice counter of a workspace that never had a subscription (`Balance.nextInvoiceSeq`). */
+  nextInvoiceSeq?: number;
 }
 
 /**
@@ -354,12 +356,28 @@ export class BillingStore {
 
   /** The workspace's active subscription, if any (one at a time). */
   async getActiveSubscription(ws: string): Promise<SubscriptionState | undefined> {
+    return (await this.getSubscriptions(ws)).active;
+  }
+
+  /**
+   * The workspace's active subscription and, without one, its latest ended one (`previous`, the
+   * holder of its invoice counter, `invoiceCounterOf`), from one query.
+   */
+  async getSubscriptions(ws: string): Promise<{ active?: SubscriptionState; previous?: SubscriptionState }> {
     const items = await this.queryAll({
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       ExpressionAttributeValues: { ':pk': keys.workspace(ws).pk, ':prefix': keys.subscriptionPrefix() },
     });
-    return items.map((item) => item.state as SubscriptionState).find((state) => state.status === 'active');
+    // A subscription stored before invoices were numbered starts its numbers at 1.
+    const states = items.map((item) => {
+      const state = item.state as Omit<SubscriptionState, 'nextInvoiceSeq'> & { nextInvoiceSeq?: number };
+      return { ...state, nextInvoiceSeq: state.nextInvoiceSeq ?? 1 };
+    });
+    const active = states.find((state) => state.status === 'active');
+    if (active) return { active };
+    const previous = states.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0))[0];
+    return previous ? { previous } : {};
   }
 
   /**
@@ -383,7 +401,8 @@ export class BillingStore {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.balance(ws) }));
     const stored = out.Item?.balance as StoredBalance | undefined;
     if (!stored) return { billingCredit: Money.zero(currency), aiCredits: 0, version: 0 };
-    return { billingCredit: Money.of(stored.billingCredit, currency), aiCredits: stored.aiCredits, version: stored.version };
+    const counter = stored.nextInvoiceSeq === undefined ? {} : { nextInvoiceSeq: stored.nextInvoiceSeq };
+    return { billingCredit: Money.of(stored.billingCredit, currency), aiCredits: stored.aiCredits, version: stored.version, ...counter };
   }
 
   async listInvoices(ws: string): Promise<Invoice[]> {
@@ -526,14 +545,17 @@ export class BillingStore {
         const stored = this.invoicePuts(workspace.id, step.invoice, issuedAt);
         dependents.push(...stored.pages);
         // Every item here costs 2 WRU per KB (transactional): a quiet renewal is subscription,
-        // invoice and outbox entry (`npm run capacity`). A gapless invoice number belongs in this
-        // transaction too; kept on the subscription item it would cost no extra write.
+        // invoice and outbox entry (`npm run capacity`). The invoice's number is taken from the
+        // counter on the subscription item (or, without one, the balance) written here, so it
+        // costs no extra item: the version condition makes a concurrent run lose, not reuse it.
         items.push(
           { Put: stored.invoice },
           ...(step.kind === 'invoice' && step.balanceUnchanged ? [] : [{ Put: this.balancePut(workspace.id, step.balance) }]),
           // Ordered by the invoice's date within a run, so a retried catch-up still publishes in date order.
           { Put: this.outboxPut(step.invoice.id, 'Invoice Issued', invoiceEventDetail(step.invoice), issuedAt, step.invoice.date) },
         );
+        const check = step.kind === 'invoice' ? this.counterCheck(workspace.id, step) : undefined;
+        if (check) items.push(check);
       }
       await this.writeStep(workspace, step.subscription, items, dependents);
     }
@@ -572,6 +594,27 @@ export class BillingStore {
       await this.transact(workspace.id, [check, ...chunk.map((put) => ({ Put: put }))]);
     }
     await this.transact(workspace.id, [{ Put: this.subscriptionPut(workspace, subscription, claim) }, ...items.slice(1)]);
+  }
+
+  /**
+   * A new subscription's first invoice took its number from where the counter was (the previous
+   * subscription, or the balance): that item must still be as read, or a concurrent purchase
+   * could have taken the same number. Nothing to check when the balance is written anyway (its
+   * put is conditioned on its version) or the number came from the step's own subscription.
+   */
+  private counterCheck(ws: string, step: Extract<BillingStep, { kind: 'invoice' }>): TransactItem | undefined {
+    const from = step.numberedFrom;
+    if (!from || (from === 'balance' && !step.balanceUnchanged)) return undefined;
+    const version = from === 'balance' ? step.balance.version : from.version;
+    const key = from === 'balance' ? keys.balance(ws) : keys.subscription(ws, from.id);
+    return {
+      ConditionCheck: {
+        TableName: this.tableName,
+        Key: key,
+        ConditionExpression: version === 0 ? 'attribute_not_exists(pk)' : 'version = :version',
+        ...(version === 0 ? {} : { ExpressionAttributeValues: { ':version': version } }),
+      },
+    };
   }
 
   private async transact(ws: string, items: TransactItem[]): Promise<void> {
@@ -770,7 +813,7 @@ export class BillingStore {
   }
 
   private balancePut(ws: string, balance: Balance) {
-    const stored: StoredBalance = { billingCredit: balance.billingCredit.toString(), aiCredits: balance.aiCredits, version: balance.version };
+    const stored: StoredBalance = { billingCredit: balance.billingCredit.toString(), aiCredits: balance.aiCredits, version: balance.version, nextInvoiceSeq: balance.nextInvoiceSeq };
     const previous = balance.version - 1;
     return {
       TableName: this.tableName,
