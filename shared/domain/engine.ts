@@ -29,10 +29,12 @@ export type BillingStep =
       /** The balances are as they were (no credit applied or added, no AI credits granted): nothing to write. */
       balanceUnchanged?: true;
       /**
-       * A new subscription's first invoice: where its number was read from (the previous, ended
-       * subscription, or the balance), which the store checks unchanged in the same transaction.
+       * A new subscription's first invoice, numbered from the workspace's previous (ended)
+       * subscription: that subscription with its version bumped, written in the same transaction,
+       * so a purchase numbering from it concurrently loses on the version instead of taking the
+       * same number. (Numbered from the balance, the step's balance is bumped the same way.)
        */
-      numberedFrom?: SubscriptionState | 'balance';
+      handoff?: SubscriptionState;
     }
   | { kind: 'advance'; subscription: SubscriptionState }
   /**
@@ -179,7 +181,13 @@ export function startSubscription(ctx: BillingContext, request: StartRequest, ba
   };
   const granted = plan.aiCreditsPerPeriod;
   const settled = settleBalance(balance, { ...assembled.balance, aiCredits: assembled.balance.aiCredits + granted });
-  return { kind: 'invoice', subscription, invoice: assembled.invoice, ...settled, aiCreditsGranted: granted, numberedFrom: counter.holder };
+  // The counter moves to the new subscription: the item it was on is written too, so a concurrent
+  // purchase that read it there loses on its version (a check alone would not stop that purchase).
+  if (counter.holder === 'balance') {
+    return { kind: 'invoice', subscription, invoice: assembled.invoice, balance: { ...settled.balance, invoiceCounterMoved: true, version: balance.version + 1 }, aiCreditsGranted: granted };
+  }
+  const handoff = { ...counter.holder, invoiceCounterMovedTo: subscription.id, version: counter.holder.version + 1 };
+  return { kind: 'invoice', subscription, invoice: assembled.invoice, ...settled, aiCreditsGranted: granted, handoff };
 }
 
 /** An invoice's header; `seq` is the workspace's counter as the write that issues it finds it (`invoiceNumberOf`). */

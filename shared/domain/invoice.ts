@@ -50,6 +50,8 @@ export interface Balance {
    * on the latest subscription instead (`invoiceCounterOf`) and this one is no longer read.
    */
   nextInvoiceSeq?: number;
+  /** Set by the workspace's first subscription, which took the invoice counter over (`startSubscription`). */
+  invoiceCounterMoved?: true;
 }
 
 /** An empty balance. */

@@ -173,6 +173,7 @@ interface StoredBalance {
   version: number;
   /** The invoice counter of a workspace that never had a subscription (`Balance.nextInvoiceSeq`). */
   nextInvoiceSeq?: number;
+  invoiceCounterMoved?: true;
 }
 
 /**
@@ -401,7 +402,7 @@ export class BillingStore {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.balance(ws) }));
     const stored = out.Item?.balance as StoredBalance | undefined;
     if (!stored) return { billingCredit: Money.zero(currency), aiCredits: 0, version: 0 };
-    const counter = stored.nextInvoiceSeq === undefined ? {} : { nextInvoiceSeq: stored.nextInvoiceSeq };
+    const counter = { ...(stored.nextInvoiceSeq === undefined ? {} : { nextInvoiceSeq: stored.nextInvoiceSeq }), ...(stored.invoiceCounterMoved ? { invoiceCounterMoved: true as const } : {}) };
     return { billingCredit: Money.of(stored.billingCredit, currency), aiCredits: stored.aiCredits, version: stored.version, ...counter };
   }
 
@@ -554,8 +555,8 @@ export class BillingStore {
           // Ordered by the invoice's date within a run, so a retried catch-up still publishes in date order.
           { Put: this.outboxPut(step.invoice.id, 'Invoice Issued', invoiceEventDetail(step.invoice), issuedAt, step.invoice.date) },
         );
-        const check = step.kind === 'invoice' ? this.counterCheck(workspace.id, step) : undefined;
-        if (check) items.push(check);
+        // A new subscription takes the invoice counter over from the previous one (`handoff`).
+        if (step.kind === 'invoice' && step.handoff) items.push({ Put: this.subscriptionPut(workspace, step.handoff) });
       }
       await this.writeStep(workspace, step.subscription, items, dependents);
     }
@@ -594,27 +595,6 @@ export class BillingStore {
       await this.transact(workspace.id, [check, ...chunk.map((put) => ({ Put: put }))]);
     }
     await this.transact(workspace.id, [{ Put: this.subscriptionPut(workspace, subscription, claim) }, ...items.slice(1)]);
-  }
-
-  /**
-   * A new subscription's first invoice took its number from where the counter was (the previous
-   * subscription, or the balance): that item must still be as read, or a concurrent purchase
-   * could have taken the same number. Nothing to check when the balance is written anyway (its
-   * put is conditioned on its version) or the number came from the step's own subscription.
-   */
-  private counterCheck(ws: string, step: Extract<BillingStep, { kind: 'invoice' }>): TransactItem | undefined {
-    const from = step.numberedFrom;
-    if (!from || (from === 'balance' && !step.balanceUnchanged)) return undefined;
-    const version = from === 'balance' ? step.balance.version : from.version;
-    const key = from === 'balance' ? keys.balance(ws) : keys.subscription(ws, from.id);
-    return {
-      ConditionCheck: {
-        TableName: this.tableName,
-        Key: key,
-        ConditionExpression: version === 0 ? 'attribute_not_exists(pk)' : 'version = :version',
-        ...(version === 0 ? {} : { ExpressionAttributeValues: { ':version': version } }),
-      },
-    };
   }
 
   private async transact(ws: string, items: TransactItem[]): Promise<void> {
@@ -813,7 +793,7 @@ export class BillingStore {
   }
 
   private balancePut(ws: string, balance: Balance) {
-    const stored: StoredBalance = { billingCredit: balance.billingCredit.toString(), aiCredits: balance.aiCredits, version: balance.version, nextInvoiceSeq: balance.nextInvoiceSeq };
+    const stored: StoredBalance = { billingCredit: balance.billingCredit.toString(), aiCredits: balance.aiCredits, version: balance.version, nextInvoiceSeq: balance.nextInvoiceSeq, invoiceCounterMoved: balance.invoiceCounterMoved };
     const previous = balance.version - 1;
     return {
       TableName: this.tableName,

@@ -2,7 +2,7 @@ import { toBillingDate } from '../../shared/domain/calendar';
 import type { Catalog } from '../../shared/domain/catalog';
 import { planChange, type ChangePlan, type ChangeRequest } from '../../shared/domain/changes';
 import { cancelSubscription, planBillingRun, startSubscription, type BillingStep } from '../../shared/domain/engine';
-import { RejectionError } from '../../shared/domain/errors';
+import { ConflictError, RejectionError } from '../../shared/domain/errors';
 import { defaultInvoicePrefix, invoiceNumberOf, invoicePrefixOf } from '../../shared/domain/invoice';
 import type { BillingContext } from '../../shared/domain/proration';
 import type { SubscriptionState } from '../../shared/domain/subscription';
@@ -33,6 +33,7 @@ class Books extends Ledger {
   override apply(steps: readonly BillingStep[]): void {
     super.apply(steps);
     for (const step of steps) {
+      if (step.kind === 'invoice' && step.handoff) this.previous = step.handoff;
       if (!step.subscription) continue;
       if (step.subscription.status === 'active') this.active = step.subscription;
       else {
@@ -148,9 +149,13 @@ describe('invoice numbers (issue 11 item 4)', () => {
     const early = books.change(PACK, '2027-01-01T08:30:00Z');
     expect(early.steps.map((step) => [step.kind, step.subscription])).toEqual([['purchase', undefined]]);
     expect(books.balance.nextInvoiceSeq).toBe(2);
-    // The first subscription continues from the balance, and says so for the store to check it.
+    // The first subscription continues from the balance, and writes it (a new version) so a concurrent pack loses.
+    const balanceBefore = books.balance.version;
     const first = books.start('2027-01-01T09:00:00Z');
-    expect(first.kind === 'invoice' && first.numberedFrom).toBe('balance');
+    expect(first).not.toHaveProperty('balanceUnchanged');
+    expect(books.balance.version).toBe(balanceBefore + 1);
+    // A pack planned from that balance without seeing the new subscription (reads straddling the start) re-reads.
+    expect(() => planChange({ ctx: books.ctx, subscription: undefined, unbilled: [], balance: books.balance, request: PACK, requestedBy: 'u1', at: '2027-01-01T10:00:00Z', date: '2027-01-01' })).toThrow(ConflictError);
     books.run('2027-02-01');
     // Canceled at once: the pack bought meanwhile bumps the counter on the (ending) subscription.
     books.cancel('2027-02-05', false);
@@ -160,9 +165,12 @@ describe('invoice numbers (issue 11 item 4)', () => {
     books.run('2027-03-01');
     expect(books.active).toBeUndefined();
     books.change(PACK, '2027-03-05T09:00:00Z');
-    // Subscribing again continues from the ended subscription, which the store checks unchanged.
+    // Subscribing again continues from the ended subscription, which it writes back with a new version.
+    const ended = books.previous as SubscriptionState;
     const again = books.start('2027-04-01T09:00:00Z');
-    expect(again.kind === 'invoice' && again.numberedFrom).toMatchObject({ id: 'sub_2027-01-01', status: 'ended' });
+    expect(again.kind === 'invoice' && again.handoff).toMatchObject({ id: 'sub_2027-01-01', status: 'ended', version: ended.version + 1, invoiceCounterMovedTo: 'sub_2027-04-01' });
+    const handedOver = books.previous as SubscriptionState;
+    expect(() => planChange({ ctx: books.ctx, subscription: undefined, previous: handedOver, unbilled: [], balance: books.balance, request: PACK, requestedBy: 'u1', at: '2027-04-02T10:00:00Z', date: '2027-04-02' })).toThrow(ConflictError);
     books.run('2027-05-01');
     expect(books.invoices.map((invoice) => invoice.kind)).toEqual(['change', 'first', 'renewal', 'change', 'change', 'first', 'renewal']);
     expect(books.numbers()).toEqual([1, 2, 3, 4, 5, 6, 7].map((seq) => `${prefix}-000${seq}`));
