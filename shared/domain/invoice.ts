@@ -64,10 +64,10 @@ export function invoiceIdFor(workspace: string, kind: InvoiceKind, date: IsoDate
   return ['inv', workspace, date, kind, ...(key ? [key] : [])].join('_');
 }
 
-/** Longest configured invoice prefix; with the sequence a number stays short enough for any ledger field. */
-export const MAX_INVOICE_PREFIX_LENGTH = 24;
-
-/** A configured invoice prefix: letters, digits, `.`, `_`, `/` and `-`, starting with a letter or digit. */
+/**
+ * A configured invoice prefix: 1 to 24 letters, digits, `.`, `_`, `/` and `-`, starting with a
+ * letter or digit (short enough, with the sequence, for any ledger's reference field).
+ */
 export const INVOICE_PREFIX_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,23}$/;
 
 /**

@@ -173,6 +173,7 @@ interface StoredBalance {
   version: number;
   /** The invoice counter of a workspace that never had a subscription (`Balance.nextInvoiceSeq`). */
   nextInvoiceSeq?: number;
+  /** The first subscription took the counter over (`Balance.invoiceCounterMoved`). */
   invoiceCounterMoved?: true;
 }
 
@@ -546,9 +547,10 @@ export class BillingStore {
         const stored = this.invoicePuts(workspace.id, step.invoice, issuedAt);
         dependents.push(...stored.pages);
         // Every item here costs 2 WRU per KB (transactional): a quiet renewal is subscription,
-        // invoice and outbox entry (`npm run capacity`). The invoice's number is taken from the
-        // counter on the subscription item (or, without one, the balance) written here, so it
-        // costs no extra item: the version condition makes a concurrent run lose, not reuse it.
+        // invoice and outbox entry (`npm run capacity`). The invoice's number was taken from the
+        // counter on an item written here under its version (the subscription; without an active
+        // one, the latest ended subscription or the balance: `invoiceCounterOf`), so it costs no
+        // extra item and a concurrent writer loses on the version instead of reusing the number.
         items.push(
           { Put: stored.invoice },
           ...(step.kind === 'invoice' && step.balanceUnchanged ? [] : [{ Put: this.balancePut(workspace.id, step.balance) }]),
