@@ -43,7 +43,10 @@ async function expectAnnounced(w: World, invoices: readonly Invoice[]): Promise<
   expect(events.map((event) => [event.id, event.number]).sort()).toEqual(invoices.map((invoice) => [invoice.id, invoice.number]).sort());
 }
 
-/** Delivers an event again until it goes through, as EventBridge redelivers after a failed attempt. */
+/**
+ * Delivers an event again until it goes through, as EventBridge and the DLQ redrive redeliver
+ * after a failed attempt (a transient fault, or conflicts that outlasted the re-plans).
+ */
 async function deliverUntilDone(deps: Dependencies, type: string, at: string, detail: Record<string, unknown>, id: string): Promise<void> {
   for (let attempt = 0; attempt < 50; attempt += 1) {
     try {
@@ -69,16 +72,15 @@ describe('gapless invoice numbers (DynamoDB Local)', () => {
 
     // Catching up January to April, three runs at once, beside a dry run and a pack bought (delivered twice).
     const pack = { workspace: 'acme', pack: 'ai-1000', requestedBy: 'u1' };
-    const [dry, ...outcomes] = await Promise.all([
+    const [dry] = await Promise.all([
       runBillingJob(w.newDeps(), 'invoicing', { asOf: '2027-04-01', dryRun: true }),
       runBillingJob(w.newDeps(), 'invoicing', { scheduledTime: '2027-04-01T00:05:00Z' }),
       runBillingJob(w.newDeps(), 'invoicing', { scheduledTime: '2027-04-01T00:05:00Z' }),
       runBillingJob(w.newDeps(), 'invoicing', { scheduledTime: '2027-04-01T00:05:00Z' }),
-      deliver(w.newDeps(), 'ai_credit_pack.purchased', '2027-04-01T00:10:00Z', pack, 'evt-pack'),
-      deliver(w.newDeps(), 'ai_credit_pack.purchased', '2027-04-01T00:10:00Z', pack, 'evt-pack'),
+      deliverUntilDone(w.newDeps(), 'ai_credit_pack.purchased', '2027-04-01T00:10:00Z', pack, 'evt-pack'),
+      deliverUntilDone(w.newDeps(), 'ai_credit_pack.purchased', '2027-04-01T00:10:00Z', pack, 'evt-pack'),
     ]);
     expect(dry.dryRun).toBe(true);
-    expect(outcomes.slice(3)).toContainEqual({ status: 'stored' });
     // Whatever a run gave up on after its conflict re-plans, the next run finishes.
     await runBillingJob(w.deps, 'invoicing', { scheduledTime: '2027-04-01T06:05:00Z' });
 
@@ -149,8 +151,8 @@ describe('gapless invoice numbers (DynamoDB Local)', () => {
     for (const id of ids) await deliver(w.deps, 'member.joined', JOIN, { workspace: id, member: 'u1', role: 'owner' });
     await Promise.all(
       ids.flatMap((id) => [
-        deliver(w.newDeps(), 'ai_credit_pack.purchased', START, { workspace: id, pack: 'ai-1000', requestedBy: 'u1' }, `pack-${id}`),
-        deliver(w.newDeps(), 'subscription.started', START, { workspace: id, plan: 'upro-monthly' }, `start-${id}`),
+        deliverUntilDone(w.newDeps(), 'ai_credit_pack.purchased', START, { workspace: id, pack: 'ai-1000', requestedBy: 'u1' }, `pack-${id}`),
+        deliverUntilDone(w.newDeps(), 'subscription.started', START, { workspace: id, plan: 'upro-monthly' }, `start-${id}`),
       ]),
     );
     for (const id of ids) {
