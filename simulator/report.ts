@@ -8,7 +8,7 @@ function pad(text: string, width: number, right = false): string {
 export function renderReport(name: string, result: SimulationResult): string {
   const out: string[] = [`Scenario: ${name}`, ''];
   for (const invoice of result.invoices) {
-    out.push(`Invoice ${invoice.id}  ${invoice.kind}  ${invoice.workspace}  dated ${invoice.date}  period ${invoice.periodStart} – ${invoice.periodEnd}`);
+    out.push(`Invoice ${invoice.number}  ${invoice.id}  ${invoice.kind}  ${invoice.workspace}  dated ${invoice.date}  period ${invoice.periodStart} – ${invoice.periodEnd}`);
     const width = Math.max(40, ...invoice.lines.map((line) => line.description.length));
     out.push(`  ${pad('Description', width)}  ${pad('Qty', 5, true)}  ${pad('Unit', 12, true)}  ${pad('Amount', 12, true)}`);
     out.push(`  ${'-'.repeat(width + 35)}`);

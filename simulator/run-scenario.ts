@@ -38,7 +38,7 @@ export function toOutputDocument(result: SimulationResult): Record<string, unkno
   };
 }
 
-const INVOICE_FIELDS = ['id', 'workspace', 'subscription', 'kind', 'date', 'currency', 'periodStart', 'periodEnd', 'lines', 'subtotal', 'creditApplied', 'amountDue'] as const;
+const INVOICE_FIELDS = ['id', 'number', 'workspace', 'subscription', 'kind', 'date', 'currency', 'periodStart', 'periodEnd', 'lines', 'subtotal', 'creditApplied', 'amountDue'] as const;
 const LINE_FIELDS = ['kind', 'description', 'quantity', 'unitAmount', 'amount', 'periodStart', 'periodEnd'] as const;
 
 function pick(record: object, fields: readonly string[]): Record<string, unknown> {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isValidZone } from '../shared/domain/calendar';
 import { DEFAULT_SETTINGS, type Catalog, type Workspace } from '../shared/domain/catalog';
 import { ValidationError } from '../shared/domain/errors';
+import { INVOICE_PREFIX_PATTERN, invoicePrefixOf } from '../shared/domain/invoice';
 import { SUPPORTED_CURRENCIES } from '../shared/domain/money';
 import {
   EVENT_DETAIL_SCHEMAS,
@@ -53,6 +54,8 @@ const workspaceSchema = z.strictObject({
   billingDay: z.number().int().min(1).max(31).default(1),
   /** BCP 47 tag the documents format amounts and dates with (`npm run simulate -- --html`); default en-US. */
   locale: z.string().max(35).refine(isValidLocale, 'must be a BCP 47 language tag such as "de-DE"').optional(),
+  /** The prefix of the workspace's invoice numbers (`<prefix>-<seq>`); default derived from the id (`defaultInvoicePrefix`). */
+  invoicePrefix: z.string().regex(INVOICE_PREFIX_PATTERN, 'must be 1 to 24 letters, digits, ".", "_", "/" or "-", starting with a letter or digit').optional(),
 });
 
 /** True for a well-formed BCP 47 language tag that `Intl` accepts. */
@@ -123,7 +126,19 @@ export const scenarioSchema = z
     uniqueIds('addons', scenario.addons, ctx);
     uniqueIds('creditPacks', scenario.creditPacks, ctx);
     uniqueIds('workspaces', scenario.workspaces, ctx);
+    uniquePrefixes(scenario.workspaces, ctx);
   });
+
+/** Two workspaces printing the same invoice numbers would make them ambiguous: their prefixes must differ. */
+function uniquePrefixes(workspaces: ReadonlyArray<{ id: string; invoicePrefix?: string }>, ctx: z.RefinementCtx): void {
+  const seen = new Map<string, string>();
+  workspaces.forEach((workspace, index) => {
+    const prefix = invoicePrefixOf(workspace);
+    const other = seen.get(prefix);
+    if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['workspaces', index, 'invoicePrefix'], message: `invoice prefix ${prefix} is already that of workspace ${other}` });
+    else seen.set(prefix, workspace.id);
+  });
+}
 
 /** A validated scenario. */
 export type Scenario = z.output<typeof scenarioSchema>;
@@ -171,5 +186,6 @@ export function workspacesOf(scenario: Scenario): Workspace[] {
     contract: workspace.contract,
     paymentMethod: workspace.paymentMethod,
     settings: scenario.settings,
+    ...(workspace.invoicePrefix ? { invoicePrefix: workspace.invoicePrefix } : {}),
   }));
 }

@@ -71,6 +71,8 @@ export interface Workspace {
   contract: 'standard' | 'custom';
   paymentMethod: boolean;
   settings: Settings;
+  /** The prefix of its invoice numbers (`<prefix>-<seq>`); absent: derived from the id (`defaultInvoicePrefix`). */
+  invoicePrefix?: string;
   /** Invoices whose payment failed and are not paid yet: they block self-serve changes (R15). */
   failedInvoices?: string[];
   /** The latest reported storage in use, for the downgrade gate (R15). */

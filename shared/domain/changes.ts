@@ -2,11 +2,11 @@ import { addDays, formatDay, fullPeriodFrom, INTERVAL_MONTHS, remainingFraction,
 import { BILLING_MANAGER_ROLES, billableRolesOf, type Plan } from './catalog';
 import { RejectionError } from './errors';
 import { addonLine, billedThrough, findAddon, headerFor, isEndedBy, nextTrueUpAfter, openPeriod, planBillingRun, prorationLines, seatsLine, type BillingStep } from './engine';
-import { assembleInvoice, invoiceIdFor, type Balance, type Invoice, type InvoiceLine } from './invoice';
+import { assembleInvoice, invoiceIdFor, invoiceNumberOf, type Balance, type Invoice, type InvoiceLine } from './invoice';
 import { activeRoleAt, billableCountAt } from './members';
 import { Money, prorate } from './money';
 import { findPlan, paidQuantityAt, seatsLabel, type BillingContext, type Proration } from './proration';
-import { chargedQuantityOn, currentPeriodOf, nextAnchorOf, retainRecentPeriods, type PeriodRecord, type SubscriptionState } from './subscription';
+import { chargedQuantityOn, currentPeriodOf, invoiceCounterOf, nextAnchorOf, retainRecentPeriods, type PeriodRecord, type SubscriptionState } from './subscription';
 import { fnv1a } from './hash';
 import Decimal from 'decimal.js';
 
@@ -21,6 +21,12 @@ export type ChangeRequest =
 export interface ChangeInput {
   ctx: BillingContext;
   subscription: SubscriptionState | undefined;
+  /**
+   * Without an active subscription: the workspace's latest ended one, if any. It holds the
+   * invoice counter (`invoiceCounterOf`), so a credit pack bought after a cancellation continues
+   * the numbers instead of reusing one.
+   */
+  previous?: SubscriptionState;
   unbilled: readonly Proration[];
   balance: Balance;
   request: ChangeRequest;
@@ -95,9 +101,12 @@ export function planChange(input: ChangeInput): ChangePlan {
       }
       if (step.kind === 'accrual') unbilled.push(...step.prorations);
     }
-    // R20: an ended or immediately canceled subscription takes no more changes.
-    if (subscription && (subscription.status === 'ended' || isEndedBy(subscription, date))) subscription = undefined;
   }
+  // The invoice counter stays where it is when the subscription takes no more changes below.
+  const holder = subscription ?? input.previous;
+  // R20: an ended or immediately canceled subscription takes no more changes.
+  if (subscription && (subscription.status === 'ended' || isEndedBy(subscription, date))) subscription = undefined;
+  const seq = invoiceCounterOf(holder, balance).next;
   const key = fnv1a(`${request.type}|${JSON.stringify(request)}|${input.at}`).toString(36);
   const result: ChangePlan = { steps, invoice: null, accrued: [], atPeriodEnd: null, balance, subscription };
 
@@ -110,9 +119,9 @@ export function planChange(input: ChangeInput): ChangePlan {
     // Billing credit never becomes AI credits (R13, R18): the pack is paid in full.
     const noCredit = { ...balance, billingCredit: Money.zero(ctx.workspace.currency) };
     const id = invoiceIdFor(ctx.workspace.id, 'change', date, key);
-    const assembled = assembleInvoice({ id, workspace: ctx.workspace.id, subscription: subscription?.id ?? '', kind: 'change', date, currency: ctx.workspace.currency, periodStart: date, periodEnd: date }, [line], noCredit);
+    const assembled = assembleInvoice({ id, number: invoiceNumberOf(ctx.workspace, seq), workspace: ctx.workspace.id, subscription: subscription?.id ?? '', kind: 'change', date, currency: ctx.workspace.currency, periodStart: date, periodEnd: date }, [line], noCredit);
     const after: Balance = { ...balance, aiCredits: balance.aiCredits + pack.credits, version: balance.version + 1 };
-    return finishWithInvoice(result, subscription, assembled.invoice, after);
+    return finishWithInvoice(result, subscription, assembled.invoice, after, holder);
   }
 
   if (!subscription) throw new RejectionError('no-subscription', `workspace ${ctx.workspace.id} has no active subscription`);
@@ -122,11 +131,11 @@ export function planChange(input: ChangeInput): ChangePlan {
   const rounding = ctx.workspace.settings.rounding;
   const currency = ctx.workspace.currency;
   const quantity = chargedQuantityOn(period, date);
-  let seq = subscription.nextProrationSeq;
+  let prorationSeq = subscription.nextProrationSeq;
   const proration = (subject: Proration['subject'], delta: number, unitPrice: Money, description: string, planId: string): Proration => {
     const { unitAmount, amount } = prorate(unitPrice, delta, fraction, rounding);
     return {
-      id: `${subscription?.id}_${date}_${subject}_${key}_${seq}`, workspace: ctx.workspace.id, subscription: subscription?.id ?? '', seq: seq++, date, delta,
+      id: `${subscription?.id}_${date}_${subject}_${key}_${prorationSeq}`, workspace: ctx.workspace.id, subscription: subscription?.id ?? '', seq: prorationSeq++, date, delta,
       fromQuantity: quantity, toQuantity: quantity, planId, unitPrice: unitPrice.toString(), periodStart: date, periodEnd: period.end,
       days: fraction.days, of: fraction.of, unitAmount: unitAmount.toString(), amount: amount.toString(), adjustment: false, description, subject,
     };
@@ -139,7 +148,7 @@ export function planChange(input: ChangeInput): ChangePlan {
     const line = proration('seats', request.seats, price, `${seatsLabel(request.seats)} bought on ${formatDay(date)}, ${fraction.days} of ${fraction.of} days × ${price.format()}`, plan.id);
     line.toQuantity = quantity + request.seats;
     const periods = subscription.periods.map((record, index, all) => (index === all.length - 1 ? { ...record, changes: [...record.changes, { date, delta: request.seats }] } : record));
-    const next: SubscriptionState = { ...subscription, periods, seatPurchases: [...subscription.seatPurchases, { date, seats: request.seats }], nextProrationSeq: seq, version: subscription.version + 1 };
+    const next: SubscriptionState = { ...subscription, periods, seatPurchases: [...subscription.seatPurchases, { date, seats: request.seats }], nextProrationSeq: prorationSeq, version: subscription.version + 1 };
     return finishWithAccrual(result, next, [line]);
   }
 
@@ -162,7 +171,7 @@ export function planChange(input: ChangeInput): ChangePlan {
     const lines: Proration[] = [];
     if (from) lines.push(proration('addon', -1, fromPrice, `Unused time on ${from.name} after ${formatDay(date)}`, from.id));
     if (to) lines.push(proration('addon', 1, toPrice, `Remaining time on ${to.name} after ${formatDay(date)}`, to.id));
-    return finishWithAccrual(result, { ...subscription, addonId: to?.id ?? null, nextProrationSeq: seq, version: subscription.version + 1 }, lines);
+    return finishWithAccrual(result, { ...subscription, addonId: to?.id ?? null, nextProrationSeq: prorationSeq, version: subscription.version + 1 }, lines);
   }
 
   const target = ctx.catalog.plans.find((candidate) => candidate.id === request.plan);
@@ -197,12 +206,12 @@ export function planChange(input: ChangeInput): ChangePlan {
     const newPrice = Money.of(target.seatPrice, currency);
     const remaining = proration('plan', quantity, newPrice, `Remaining time on ${quantity} × ${target.name} after ${formatDay(date)}`, target.id);
     const split: PeriodRecord = { ...period, start: date, until: undefined, planId: target.id, unitPrice: target.seatPrice, baseQuantity: quantity, changes: [] };
-    const next: SubscriptionState = { ...subscription, planId: target.id, pendingPlanId: null, periods: [...history, closed, split], nextProrationSeq: seq, version: subscription.version + 1 };
+    const next: SubscriptionState = { ...subscription, planId: target.id, pendingPlanId: null, periods: [...history, closed, split], nextProrationSeq: prorationSeq, version: subscription.version + 1 };
     if (ctx.workspace.settings.upgradeBilling === 'next-invoice') return finishWithAccrual(result, next, [unused, remaining]);
     const id = invoiceIdFor(ctx.workspace.id, 'change', date, key);
     const lines = prorationLines([unused, remaining]);
-    const assembled = assembleInvoice(headerFor(ctx, next, 'change', date, { start: date, end: period.end }, id), lines, balance);
-    return finishWithInvoice(result, { ...next, nextProrationSeq: subscription.nextProrationSeq }, assembled.invoice, { ...assembled.balance, version: balance.version + 1 });
+    const assembled = assembleInvoice(headerFor(ctx, next, 'change', date, { start: date, end: period.end }, id, seq), lines, balance);
+    return finishWithInvoice(result, { ...next, nextProrationSeq: subscription.nextProrationSeq }, assembled.invoice, { ...assembled.balance, version: balance.version + 1 }, holder);
   }
 
   // Monthly to annual (R16): unused monthly time is credited, the term starts today, the billing day moves,
@@ -228,9 +237,9 @@ export function planChange(input: ChangeInput): ChangePlan {
     billedProrationSeq: billedThrough(unbilled, subscription.billedProrationSeq),
     version: subscription.version + 1,
   });
-  const assembled = assembleInvoice(headerFor(ctx, next, 'change', date, term, id), lines, balance);
+  const assembled = assembleInvoice(headerFor(ctx, next, 'change', date, term, id, seq), lines, balance);
   const granted = target.aiCreditsPerPeriod;
-  return finishWithInvoice(result, next, assembled.invoice, { ...assembled.balance, aiCredits: assembled.balance.aiCredits + granted, version: balance.version + 1 });
+  return finishWithInvoice(result, next, assembled.invoice, { ...assembled.balance, aiCredits: assembled.balance.aiCredits + granted, version: balance.version + 1 }, holder);
 }
 
 /**
@@ -252,8 +261,17 @@ function finishWithAccrual(result: ChangePlan, subscription: SubscriptionState, 
   return { ...result, subscription, accrued: prorations, steps: [...result.steps, { kind: 'accrual', subscription, prorations }] };
 }
 
-function finishWithInvoice(result: ChangePlan, subscription: SubscriptionState | undefined, invoice: Invoice, balance: Balance): ChangePlan {
-  if (!subscription) return { ...result, invoice, balance, steps: [...result.steps, { kind: 'purchase', invoice, balance }] };
-  const next = subscription.version === result.subscription?.version ? { ...subscription, version: subscription.version + 1 } : subscription;
+/**
+ * Ends a change with its invoice, taking its number from the workspace's counter in the same
+ * step: on the subscription, or, without an active one, on `holder` (the ended subscription)
+ * or the balance (`invoiceCounterOf`).
+ */
+function finishWithInvoice(result: ChangePlan, subscription: SubscriptionState | undefined, invoice: Invoice, balance: Balance, holder: SubscriptionState | undefined): ChangePlan {
+  if (!subscription) {
+    const counted = holder ? { subscription: { ...holder, nextInvoiceSeq: holder.nextInvoiceSeq + 1, version: holder.version + 1 }, balance } : { balance: { ...balance, nextInvoiceSeq: (balance.nextInvoiceSeq ?? 1) + 1 } };
+    return { ...result, invoice, balance: counted.balance, steps: [...result.steps, { kind: 'purchase', invoice, ...counted }] };
+  }
+  const bumped = subscription.version === result.subscription?.version ? { ...subscription, version: subscription.version + 1 } : subscription;
+  const next = { ...bumped, nextInvoiceSeq: subscription.nextInvoiceSeq + 1 };
   return { ...result, subscription: next, invoice, balance, steps: [...result.steps, { kind: 'invoice', subscription: next, invoice, balance, aiCreditsGranted: 0 }] };
 }

@@ -12,10 +12,10 @@ import {
 } from './calendar';
 import type { Addon, Plan } from './catalog';
 import { NotFoundError } from './errors';
-import { assembleInvoice, invoiceIdFor, type Balance, type Invoice, type InvoiceKind, type InvoiceLine } from './invoice';
+import { assembleInvoice, invoiceIdFor, invoiceNumberOf, type Balance, type Invoice, type InvoiceKind, type InvoiceLine } from './invoice';
 import { Money, prorate } from './money';
 import { accrueProrations, findPlan, seatsLabel, paidQuantityAt, paidQuantityOn, type BillingContext, type Proration } from './proration';
-import { currentPeriodOf, nextAnchorOf, retainRecentPeriods, type PeriodRecord, type SubscriptionState } from './subscription';
+import { currentPeriodOf, invoiceCounterOf, nextAnchorOf, retainRecentPeriods, type PeriodRecord, type SubscriptionState } from './subscription';
 
 /** One atomic write the store applies, in order, each conditioned on the subscription's previous version. */
 export type BillingStep =
@@ -28,9 +28,20 @@ export type BillingStep =
       aiCreditsGranted: number;
       /** The balances are as they were (no credit applied or added, no AI credits granted): nothing to write. */
       balanceUnchanged?: true;
+      /**
+       * A new subscription's first invoice, numbered from the workspace's previous (ended)
+       * subscription: that subscription with its version bumped, written in the same transaction,
+       * so a purchase numbering from it concurrently loses on the version instead of taking the
+       * same number. (Numbered from the balance, the step's balance is bumped the same way.)
+       */
+      handoff?: SubscriptionState;
     }
   | { kind: 'advance'; subscription: SubscriptionState }
-  | { kind: 'purchase'; subscription?: undefined; invoice: Invoice; balance: Balance };
+  /**
+   * A purchase without an active subscription: the balance, and the ended (or ending) subscription
+   * that holds the invoice counter, if the workspace ever had one (`invoiceCounterOf`).
+   */
+  | { kind: 'purchase'; subscription?: SubscriptionState; invoice: Invoice; balance: Balance };
 
 /** The request to start a subscription (R10). */
 export interface StartRequest {
@@ -126,8 +137,11 @@ export function billedThrough(prorations: readonly Proration[], fallback: number
  * Starts a subscription and issues its first invoice at once (R10): the leading stub to the
  * day before the first anchor (full-period denominator, R3), or the full period when the
  * start date is an anchor, at the paid quantity at the moment of starting, plus the add-on.
+ * Its number continues the workspace's counter, from `previous` (the latest ended subscription)
+ * or the balance, so numbers never restart or repeat when a workspace subscribes again.
  */
-export function startSubscription(ctx: BillingContext, request: StartRequest, balance: Balance): BillingStep {
+export function startSubscription(ctx: BillingContext, request: StartRequest, balance: Balance, previous?: SubscriptionState): BillingStep {
+  const counter = invoiceCounterOf(previous, balance);
   const plan = findPlan(ctx.catalog, request.planId);
   const period = firstPeriod(request.date, request.billingDay, plan.interval);
   const draft: SubscriptionState = {
@@ -149,27 +163,38 @@ export function startSubscription(ctx: BillingContext, request: StartRequest, ba
     nextTrueUp: null,
     nextProrationSeq: 0,
     billedProrationSeq: 0,
+    nextInvoiceSeq: counter.next,
     version: 0,
   };
   const quantity = paidQuantityAt(ctx, draft, plan, request.at, request.date);
   const invoiceId = invoiceIdFor(ctx.workspace.id, 'first', request.date);
   const lines = [seatsLine(plan, quantity, period, ctx)];
   if (request.addonId) lines.push(addonLine(findAddon(ctx, request.addonId), plan, period, ctx));
-  const header = headerFor(ctx, draft, 'first', request.date, period, invoiceId);
+  const header = headerFor(ctx, draft, 'first', request.date, period, invoiceId, counter.next);
   const assembled = assembleInvoice(header, lines, balance);
   const subscription: SubscriptionState = {
     ...draft,
     periods: [openPeriod(period, plan, quantity, invoiceId)],
     nextTrueUp: nextTrueUpAfter(period, request.billingDay, request.date),
+    nextInvoiceSeq: counter.next + 1,
     version: 1,
   };
   const granted = plan.aiCreditsPerPeriod;
-  return { kind: 'invoice', subscription, invoice: assembled.invoice, ...settleBalance(balance, { ...assembled.balance, aiCredits: assembled.balance.aiCredits + granted }), aiCreditsGranted: granted };
+  const settled = settleBalance(balance, { ...assembled.balance, aiCredits: assembled.balance.aiCredits + granted });
+  // The counter moves to the new subscription: the item it was on is written too, so a concurrent
+  // purchase that read it there loses on its version (a check alone would not stop that purchase).
+  if (counter.holder === 'balance') {
+    return { kind: 'invoice', subscription, invoice: assembled.invoice, balance: { ...settled.balance, invoiceCounterMoved: true, version: balance.version + 1 }, aiCreditsGranted: granted };
+  }
+  const handoff = { ...counter.holder, invoiceCounterMovedTo: subscription.id, version: counter.holder.version + 1 };
+  return { kind: 'invoice', subscription, invoice: assembled.invoice, ...settled, aiCreditsGranted: granted, handoff };
 }
 
-export function headerFor(ctx: BillingContext, subscription: SubscriptionState, kind: InvoiceKind, date: IsoDate, period: { start: IsoDate; end: IsoDate }, id: string) {
+/** An invoice's header; `seq` is the workspace's counter as the write that issues it finds it (`invoiceNumberOf`). */
+export function headerFor(ctx: BillingContext, subscription: SubscriptionState, kind: InvoiceKind, date: IsoDate, period: { start: IsoDate; end: IsoDate }, id: string, seq: number) {
   return {
     id,
+    number: invoiceNumberOf(ctx.workspace, seq),
     workspace: ctx.workspace.id,
     subscription: subscription.id,
     kind,
@@ -293,13 +318,15 @@ export function planBillingRun(
       });
     }
     next = { ...next, version: version(), billedProrationSeq: billedThrough(pending, subscription.billedProrationSeq) };
-    subscription = next;
+    const seq = subscription.nextInvoiceSeq;
+    // Only an issued invoice takes a number: an anchor with nothing to bill leaves the counter as it is.
+    subscription = lines.length === 0 ? next : { ...next, nextInvoiceSeq: seq + 1 };
     unwritten = false;
     if (lines.length === 0) {
       steps.push({ kind: 'advance', subscription });
       continue;
     }
-    const assembled = assembleInvoice(headerFor(ctx, subscription, kind, due, period, invoiceIdFor(ctx.workspace.id, kind, due)), lines, balance);
+    const assembled = assembleInvoice(headerFor(ctx, subscription, kind, due, period, invoiceIdFor(ctx.workspace.id, kind, due), seq), lines, balance);
     const settled = settleBalance(balance, { ...assembled.balance, aiCredits: assembled.balance.aiCredits + granted });
     balance = settled.balance;
     pending = [];

@@ -1,4 +1,5 @@
 import type { IsoDate } from './calendar';
+import { fnv1a } from './hash';
 import { Money } from './money';
 
 /** Line kinds of the scenario format. */
@@ -18,9 +19,13 @@ export interface InvoiceLine {
   periodEnd: IsoDate;
 }
 
-/** An issued invoice (R10–R13). Its id is deterministic (R14). */
+/**
+ * An issued invoice (R10–R13). Its id is deterministic (R14) and stays the idempotency key;
+ * `number` is the human one (`<prefix>-<seq>`, gapless per workspace, `invoiceNumberOf`).
+ */
 export interface Invoice {
   id: string;
+  number: string;
   workspace: string;
   subscription: string;
   kind: InvoiceKind;
@@ -39,6 +44,14 @@ export interface Balance {
   billingCredit: Money;
   aiCredits: number;
   version: number;
+  /**
+   * The workspace's next invoice sequence number while it has never had a subscription (a credit
+   * pack bought before subscribing); absent means 1. Once a subscription exists the counter lives
+   * on the latest subscription instead (`invoiceCounterOf`) and this one is no longer read.
+   */
+  nextInvoiceSeq?: number;
+  /** Set by the workspace's first subscription, which took the invoice counter over (`startSubscription`). */
+  invoiceCounterMoved?: true;
 }
 
 /** An empty balance. */
@@ -49,6 +62,38 @@ export function emptyBalance(currency: string): Balance {
 /** The deterministic invoice id (R14): one invoice per workspace, kind and date (and key). */
 export function invoiceIdFor(workspace: string, kind: InvoiceKind, date: IsoDate, key?: string): string {
   return ['inv', workspace, date, kind, ...(key ? [key] : [])].join('_');
+}
+
+/**
+ * A configured invoice prefix: 1 to 24 letters, digits, `.`, `_`, `/` and `-`, starting with a
+ * letter or digit (short enough, with the sequence, for any ledger's reference field).
+ */
+export const INVOICE_PREFIX_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,23}$/;
+
+/**
+ * The invoice prefix of a workspace without a configured one: the letters and digits of its id,
+ * upper-cased, cut to 8, then `-` and 4 base-36 characters of the FNV-1a hash of the exact id
+ * (`acme` → `ACME-…`). The id alone would read better, but upper-casing and cutting are not
+ * one-to-one (`acme` and `Acme`, two long ids sharing a start), and two workspaces must not
+ * print the same number: the hash keeps such ids apart.
+ */
+export function defaultInvoicePrefix(workspaceId: string): string {
+  const letters = workspaceId.replace(/[^A-Za-z0-9]/g, '').toUpperCase().slice(0, 8);
+  const hash = fnv1a(workspaceId).toString(36).toUpperCase().padStart(4, '0').slice(-4);
+  return `${letters}-${hash}`;
+}
+
+/** The prefix a workspace's invoice numbers carry: the configured `invoicePrefix`, else `defaultInvoicePrefix`. */
+export function invoicePrefixOf(workspace: { id: string; invoicePrefix?: string }): string {
+  return workspace.invoicePrefix ?? defaultInvoicePrefix(workspace.id);
+}
+
+/**
+ * The human invoice number (issue 11 item 4): `<prefix>-<seq>`, the sequence zero-padded to 4
+ * digits (it grows past 9999) so numbers of one workspace sort as text too.
+ */
+export function invoiceNumberOf(workspace: { id: string; invoicePrefix?: string }, seq: number): string {
+  return `${invoicePrefixOf(workspace)}-${String(seq).padStart(4, '0')}`;
 }
 
 /** What settling an invoice's lines against the billing-credit balance gives (R13). */

@@ -1,4 +1,5 @@
 import { addDays, type BillingPeriod, type IsoDate } from './calendar';
+import { ConflictError } from './errors';
 
 /** A change of paid quantity already charged or credited inside a period (R9). */
 export interface QuantityChange {
@@ -63,8 +64,31 @@ export interface SubscriptionState {
   /** Prorations are numbered per subscription; those numbered below this are billed. */
   nextProrationSeq: number;
   billedProrationSeq: number;
+  /**
+   * The sequence number the workspace's next invoice gets (`invoiceNumberOf`). The workspace's
+   * counter lives here, on the item every invoice-issuing write already conditions on, so an
+   * invoice and its number commit together and a concurrent writer loses on the version. A new
+   * subscription carries it on from the workspace's previous one (`invoiceCounterOf`).
+   */
+  nextInvoiceSeq: number;
+  /** Set on an ended subscription when a new one took the invoice counter over (its id). */
+  invoiceCounterMovedTo?: string;
   /** Optimistic-locking version: every write is conditioned on it. */
   version: number;
+}
+
+/**
+ * Where a workspace's invoice counter is while it has no active subscription: on its latest
+ * (ended) subscription if it ever had one, else on the balance item. `holder` is what the next
+ * invoice-issuing write must write back (version bumped), so two writers never take one number.
+ * A holder marked as handed over means the reads straddled a subscription's start (the new
+ * subscription was not seen, its handoff was): `ConflictError`, so the caller reads again.
+ */
+export function invoiceCounterOf(previous: SubscriptionState | undefined, balance: { nextInvoiceSeq?: number; invoiceCounterMoved?: true }): { next: number; holder: SubscriptionState | 'balance' } {
+  if (previous?.invoiceCounterMovedTo || (!previous && balance.invoiceCounterMoved)) {
+    throw new ConflictError(`the invoice counter of ${previous?.workspace ?? 'the workspace'} moved to a new subscription while it was read`);
+  }
+  return previous ? { next: previous.nextInvoiceSeq, holder: previous } : { next: balance.nextInvoiceSeq ?? 1, holder: 'balance' };
 }
 
 /** The quantity charged for `date` in a period: its base plus every accrued change up to that date. */

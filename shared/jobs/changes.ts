@@ -118,11 +118,11 @@ async function planFor(deps: Dependencies, command: ChangeCommand): Promise<Chan
   const workspace = await deps.store.getWorkspace(command.workspace);
   if (!workspace) throw new RejectionError('unknown-workspace', `workspace ${command.workspace} is not configured`);
   const catalog = await loadCatalog(deps.store);
-  const subscription = await deps.store.getActiveSubscription(workspace.id);
+  const { active: subscription, previous } = await deps.store.getSubscriptions(workspace.id);
   const [ctx, unbilled, balance] = await Promise.all([
     loadContext(deps.store, workspace, catalog),
     subscription ? deps.store.listUnbilledProrations(subscription) : Promise.resolve([]),
     deps.store.getBalance(workspace.id, workspace.currency),
   ]);
-  return planChange({ ctx, subscription, unbilled, balance, request: command.change, requestedBy: command.requestedBy, at: command.asOf, date: toBillingDate(command.asOf, workspace.timezone) });
+  return planChange({ ctx, subscription, previous, unbilled, balance, request: command.change, requestedBy: command.requestedBy, at: command.asOf, date: toBillingDate(command.asOf, workspace.timezone) });
 }

@@ -115,7 +115,7 @@ async function startFromEvent(deps: Dependencies, workspace: Workspace, event: A
 }
 
 async function startOnce(deps: Dependencies, workspace: Workspace, event: AppEvent, detail: EventDetail<'subscription.started'>): Promise<IngestOutcome> {
-  const existing = await deps.store.getActiveSubscription(workspace.id);
+  const { active: existing, previous } = await deps.store.getSubscriptions(workspace.id);
   // A start sent again (same instant) is the subscription we already have, whatever plan it has
   // moved to since: the stored periods may be pruned or changed, the start instant never is.
   if (existing && existing.startedAt === event.at) return { status: 'duplicate' };
@@ -129,6 +129,7 @@ async function startOnce(deps: Dependencies, workspace: Workspace, event: AppEve
     ctx,
     { subscriptionId: `sub_${workspace.id}_${date}`, planId: detail.plan, at: event.at, date, billingDay: detail.billingDay ?? workspace.billingDay, seats: detail.seats ?? null, addonId: detail.addon ?? null },
     balance,
+    previous,
   );
   await deps.store.applySteps(workspace, [step], event.at);
   return { status: 'stored' };

@@ -171,6 +171,10 @@ interface StoredBalance {
   billingCredit: string;
   aiCredits: number;
   version: number;
+  /** The invoice counter of a workspace that never had a subscription (`Balance.nextInvoiceSeq`). */
+  nextInvoiceSeq?: number;
+  /** The first subscription took the counter over (`Balance.invoiceCounterMoved`). */
+  invoiceCounterMoved?: true;
 }
 
 /**
@@ -354,12 +358,28 @@ export class BillingStore {
 
   /** The workspace's active subscription, if any (one at a time). */
   async getActiveSubscription(ws: string): Promise<SubscriptionState | undefined> {
+    return (await this.getSubscriptions(ws)).active;
+  }
+
+  /**
+   * The workspace's active subscription and, without one, its latest ended one (`previous`, the
+   * holder of its invoice counter, `invoiceCounterOf`), from one query.
+   */
+  async getSubscriptions(ws: string): Promise<{ active?: SubscriptionState; previous?: SubscriptionState }> {
     const items = await this.queryAll({
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       ExpressionAttributeValues: { ':pk': keys.workspace(ws).pk, ':prefix': keys.subscriptionPrefix() },
     });
-    return items.map((item) => item.state as SubscriptionState).find((state) => state.status === 'active');
+    // A subscription stored before invoices were numbered starts its numbers at 1.
+    const states = items.map((item) => {
+      const state = item.state as Omit<SubscriptionState, 'nextInvoiceSeq'> & { nextInvoiceSeq?: number };
+      return { ...state, nextInvoiceSeq: state.nextInvoiceSeq ?? 1 };
+    });
+    const active = states.find((state) => state.status === 'active');
+    if (active) return { active };
+    const previous = states.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0))[0];
+    return previous ? { previous } : {};
   }
 
   /**
@@ -383,7 +403,8 @@ export class BillingStore {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.balance(ws) }));
     const stored = out.Item?.balance as StoredBalance | undefined;
     if (!stored) return { billingCredit: Money.zero(currency), aiCredits: 0, version: 0 };
-    return { billingCredit: Money.of(stored.billingCredit, currency), aiCredits: stored.aiCredits, version: stored.version };
+    const counter = { ...(stored.nextInvoiceSeq === undefined ? {} : { nextInvoiceSeq: stored.nextInvoiceSeq }), ...(stored.invoiceCounterMoved ? { invoiceCounterMoved: true as const } : {}) };
+    return { billingCredit: Money.of(stored.billingCredit, currency), aiCredits: stored.aiCredits, version: stored.version, ...counter };
   }
 
   async listInvoices(ws: string): Promise<Invoice[]> {
@@ -526,14 +547,18 @@ export class BillingStore {
         const stored = this.invoicePuts(workspace.id, step.invoice, issuedAt);
         dependents.push(...stored.pages);
         // Every item here costs 2 WRU per KB (transactional): a quiet renewal is subscription,
-        // invoice and outbox entry (`npm run capacity`). A gapless invoice number belongs in this
-        // transaction too; kept on the subscription item it would cost no extra write.
+        // invoice and outbox entry (`npm run capacity`). The invoice's number was taken from the
+        // counter on an item written here under its version (the subscription; without an active
+        // one, the latest ended subscription or the balance: `invoiceCounterOf`), so it costs no
+        // extra item and a concurrent writer loses on the version instead of reusing the number.
         items.push(
           { Put: stored.invoice },
           ...(step.kind === 'invoice' && step.balanceUnchanged ? [] : [{ Put: this.balancePut(workspace.id, step.balance) }]),
           // Ordered by the invoice's date within a run, so a retried catch-up still publishes in date order.
           { Put: this.outboxPut(step.invoice.id, 'Invoice Issued', invoiceEventDetail(step.invoice), issuedAt, step.invoice.date) },
         );
+        // A new subscription takes the invoice counter over from the previous one (`handoff`).
+        if (step.kind === 'invoice' && step.handoff) items.push({ Put: this.subscriptionPut(workspace, step.handoff) });
       }
       await this.writeStep(workspace, step.subscription, items, dependents);
     }
@@ -770,7 +795,7 @@ export class BillingStore {
   }
 
   private balancePut(ws: string, balance: Balance) {
-    const stored: StoredBalance = { billingCredit: balance.billingCredit.toString(), aiCredits: balance.aiCredits, version: balance.version };
+    const stored: StoredBalance = { billingCredit: balance.billingCredit.toString(), aiCredits: balance.aiCredits, version: balance.version, nextInvoiceSeq: balance.nextInvoiceSeq, invoiceCounterMoved: balance.invoiceCounterMoved };
     const previous = balance.version - 1;
     return {
       TableName: this.tableName,

@@ -28,8 +28,8 @@ function billableRolesFor(scenario: Scenario, workspace: string): readonly strin
  * (members, zones, locales) and its result (invoices, balances). The locale of a page is the
  * workspace's `locale` in the scenario, else `en-US`.
  */
-export function renderScenarioDocuments(scenario: Scenario, result: Pick<SimulationResult, 'invoices' | 'balances'>): WorkspacePage[] {
-  const invoices = result.invoices as DocumentInvoice[];
+export function renderScenarioDocuments(scenario: Scenario, result: { invoices: readonly DocumentInvoice[]; balances: SimulationResult['balances'] }): WorkspacePage[] {
+  const invoices = result.invoices;
   return scenario.workspaces.map((workspace) => {
     const timeline = buildTimeline({
       workspace: workspace.id,

@@ -71,10 +71,13 @@ describe('npm run simulate: strict flags and strict scenarios', () => {
     ]);
     const result = await run('simulator/cli.ts', [file, '--lenient', '--json', '--csv', csv]);
     expect(result.code).toBe(0);
-    const document = JSON.parse(result.stdout) as { rejections: Array<{ type: string; reason: string }>; invoices: Array<{ id: string }> };
+    const document = JSON.parse(result.stdout) as { rejections: Array<{ type: string; reason: string }>; invoices: Array<{ id: string; number: string }> };
     expect(document.rejections).toEqual([expect.objectContaining({ type: 'member.joind', reason: 'unsupported' })]);
+    // The number follows the id in the document; its prefix is derived from the id `acme` (README, "Invoice numbers").
+    expect(Object.keys(document.invoices[0]).slice(0, 2)).toEqual(['id', 'number']);
+    expect(document.invoices[0]).toMatchObject({ id: 'inv_acme_2026-12-23_first', number: 'ACME-3ZJJ-0001' });
     expect(existsSync(csv)).toBe(true);
-    expect(readFileSync(csv, 'utf8').split('\r\n')[1]).toMatch(/^,inv_acme_2026-12-23_first,acme,2026-12-23,first,seats,/);
+    expect(readFileSync(csv, 'utf8').split('\r\n')[1]).toMatch(/^ACME-3ZJJ-0001,inv_acme_2026-12-23_first,acme,2026-12-23,first,seats,/);
     expect(result.stderr).toMatch(/wrote \d+ invoice lines to /);
   }, 90000);
 });

@@ -341,6 +341,7 @@ function bigInvoice(count: number): Invoice {
   const positive = new Decimal(subtotal).gt(0);
   return {
     id: `inv_acme_2028-01-01_renewal_${count}`,
+    number: `ACME-${count}`,
     workspace: 'acme',
     subscription: 'sub_acme_2027-01-01',
     kind: 'renewal',
