@@ -32,6 +32,8 @@ export const invoiceLineSchema = z.object({
 const invoiceHeader = {
   /** Deterministic (R14): the idempotency key of the invoice. */
   id: z.string(),
+  /** The human number, gapless and increasing per workspace: `<prefix>-<seq>` (seq zero-padded to at least 4 digits). */
+  number: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,23}-\d{4,}$/, 'must be <prefix>-<seq>, such as "ACME-3ZJJ-0001"'),
   workspace: z.string(),
   subscription: z.string(),
   kind: z.enum(['first', 'renewal', 'true-up', 'change']),

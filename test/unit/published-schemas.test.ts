@@ -94,6 +94,7 @@ describe('the committed schemas accept what the engine takes and refuse what it 
 describe('EventBridge registry documents', () => {
   const invoice = {
     id: 'inv_acme_2027-01-01_renewal',
+    number: 'ACME-3ZJJ-0001',
     workspace: 'acme',
     subscription: 'sub_acme_1',
     kind: 'renewal',
