@@ -1,0 +1,111 @@
+import Decimal from 'decimal.js';
+import { DEFAULT_SETTINGS, type Catalog, type Plan, type Workspace } from '../shared/domain/catalog';
+import { planBillingRun, startSubscription, type BillingStep } from '../shared/domain/engine';
+import { emptyBalance, type Balance } from '../shared/domain/invoice';
+import type { MemberEvent } from '../shared/domain/members';
+import type { SubscriptionState } from '../shared/domain/subscription';
+
+/** What `measureCoreSpeed` found: one figure per round, best first, and the decimal.js floor beside it. */
+export interface CoreSpeed {
+  /** Quiet monthly renewals planned per second on one core, per round. */
+  renewalsPerSecond: number[];
+  /** `new Decimal(price).times(qty).toDecimalPlaces(2)` per second on one core, per round. */
+  decimalFloorPerSecond: number[];
+  /** Best renewal round over best floor round: how close the core is to bare decimal.js. */
+  ratio: number;
+  /** The workload, for the printed line. */
+  workload: string;
+}
+
+const plan: Plan = { id: 'pro', name: 'Pro', interval: 'month', seatPrice: '30.00', seatMode: 'flexible', minimumSeats: 1, maximumSeats: null, storageGb: 0, aiCreditsPerPeriod: 0 };
+const catalog: Catalog = { plans: [plan], addons: [], creditPacks: [] };
+const workspace: Workspace = { id: 'w1', name: 'w1', timezone: 'UTC', currency: 'USD', billingDay: 1, contract: 'standard', paymentMethod: true, settings: DEFAULT_SETTINGS };
+const MEMBERS = 25;
+
+function applyAll(state: { subscription: SubscriptionState; balance: Balance }, steps: readonly BillingStep[]): void {
+  for (const step of steps) {
+    if (step.subscription) state.subscription = step.subscription;
+    if ('balance' in step) state.balance = step.balance;
+  }
+}
+
+/**
+ * A workspace two renewals old (so it keeps two period records, as every older one does) whose
+ * members have not changed since they joined: the April renewal accrues all 31 days of March,
+ * finds nothing, and renews at the same 25 seats.
+ */
+function quietRenewal(): { ctx: { workspace: Workspace; catalog: Catalog; members: MemberEvent[] }; subscription: SubscriptionState; balance: Balance; asOf: string } {
+  const members: MemberEvent[] = Array.from({ length: MEMBERS }, (_, i) => ({ type: 'member.joined', member: `m${i}`, role: i === 0 ? 'owner' : 'member', at: '2027-01-01T08:00:00Z', date: '2027-01-01', seq: i }));
+  const ctx = { workspace, catalog, members };
+  const first = startSubscription(ctx, { subscriptionId: 's1', planId: 'pro', at: '2027-01-01T09:00:00Z', date: '2027-01-01', billingDay: 1, seats: null, addonId: null }, emptyBalance('USD'));
+  const state = { subscription: first.subscription as SubscriptionState, balance: emptyBalance('USD') };
+  applyAll(state, [first]);
+  for (const asOf of ['2027-02-01', '2027-03-01']) applyAll(state, planBillingRun(ctx, state.subscription, [], state.balance, asOf, { invoice: true }));
+  return { ctx, ...state, asOf: '2027-04-01' };
+}
+
+/**
+ * Runs `body` `iterations` times and returns the rate per CPU-second of this process (user +
+ * system, so the garbage collector's helper threads count too): on a shared machine wall time
+ * also counts the time other processes held the core, CPU time does not.
+ */
+function timeLoop(iterations: number, body: () => void): number {
+  const started = process.cpuUsage();
+  for (let i = 0; i < iterations; i += 1) body();
+  const used = process.cpuUsage(started);
+  return (iterations * 1_000_000) / (used.user + used.system);
+}
+
+/**
+ * Plans the same quiet monthly renewal `iterations` times per round (single-threaded, so the rate
+ * is per core), then as many bare decimal.js multiplications, for `rounds` rounds. A warm-up
+ * round runs first so the JIT has compiled both loops before anything is timed.
+ */
+export function measureCoreSpeed(options: { iterations?: number; rounds?: number } = {}): CoreSpeed {
+  const iterations = options.iterations ?? 50_000;
+  const rounds = options.rounds ?? 5;
+  const { ctx, subscription, balance, asOf } = quietRenewal();
+  let invoices = 0;
+  const renew = () => {
+    const steps = planBillingRun(ctx, subscription, [], balance, asOf, { invoice: true });
+    invoices += steps.length;
+  };
+  let sink = new Decimal(0);
+  const floor = () => {
+    sink = new Decimal(plan.seatPrice).times(MEMBERS).toDecimalPlaces(2);
+  };
+  timeLoop(Math.ceil(iterations / 5), renew);
+  timeLoop(Math.ceil(iterations / 5), floor);
+  const renewalsPerSecond: number[] = [];
+  const decimalFloorPerSecond: number[] = [];
+  for (let round = 0; round < rounds; round += 1) {
+    renewalsPerSecond.push(timeLoop(iterations, renew));
+    decimalFloorPerSecond.push(timeLoop(iterations, floor));
+  }
+  // Keeps the loops' results alive, so neither can be optimised away.
+  if (invoices === 0 || !sink.isFinite()) throw new Error('the benchmark planned nothing');
+  renewalsPerSecond.sort((a, b) => b - a);
+  decimalFloorPerSecond.sort((a, b) => b - a);
+  return {
+    renewalsPerSecond,
+    decimalFloorPerSecond,
+    ratio: renewalsPerSecond[0] / decimalFloorPerSecond[0],
+    workload: `quiet monthly renewal (${MEMBERS} members, no change, 31 days accrued, 2 kept periods), ${iterations} per round × ${rounds} rounds`,
+  };
+}
+
+/** One line per figure, for `npm run bench` or this script's own run. */
+export function formatCoreSpeed(speed: CoreSpeed): string[] {
+  const range = (values: number[]) => `${Math.round(values[values.length - 1]).toLocaleString('en-US')}–${Math.round(values[0]).toLocaleString('en-US')}`;
+  return [
+    `core: ${speed.workload}`,
+    `      ${range(speed.renewalsPerSecond)} renewals per CPU-second (one core; target ≥ 50,000)`,
+    `      decimal.js floor (new Decimal(price).times(qty).toDecimalPlaces(2)): ${range(speed.decimalFloorPerSecond)} per CPU-second`,
+    `      best renewal rate / best floor rate = ${speed.ratio.toFixed(3)} (floor is ${(1 / speed.ratio).toFixed(1)}× faster)`,
+  ];
+}
+
+if (require.main === module) {
+  const iterations = Number(process.env.CORE_BENCH_ITERATIONS ?? 50_000);
+  for (const line of formatCoreSpeed(measureCoreSpeed({ iterations }))) console.log(line);
+}
