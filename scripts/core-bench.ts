@@ -51,10 +51,19 @@ function quietRenewal(): { ctx: { workspace: Workspace; catalog: Catalog; member
  */
 function timeLoop(iterations: number, body: () => void): number {
   const started = process.cpuUsage();
-  for (let i = 0; i < iterations; i += 1) body();
-  const used = process.cpuUsage(started);
-  return (iterations * 1_000_000) / (used.user + used.system);
+  let done = 0;
+  let micros = 0;
+  // At least MIN_ROUND_MICROS of CPU per round: a fast loop timed over a few milliseconds is noise.
+  while (done < iterations || micros < MIN_ROUND_MICROS) {
+    for (let i = 0; i < iterations; i += 1) body();
+    done += iterations;
+    const used = process.cpuUsage(started);
+    micros = used.user + used.system;
+  }
+  return (done * 1_000_000) / micros;
 }
+
+const MIN_ROUND_MICROS = 300_000;
 
 /**
  * Plans the same quiet monthly renewal `iterations` times per round (single-threaded, so the rate
