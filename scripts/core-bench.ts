@@ -31,8 +31,10 @@ function applyAll(state: { subscription: SubscriptionState; balance: Balance }, 
   }
 }
 
+/** Members joining a minute apart on 1 Jan, listed as the store lists them: by id ("m1", "m10", "m11" …), not by time. */
 function membersJoined(count: number): MemberEvent[] {
-  return Array.from({ length: count }, (_, i) => ({ type: 'member.joined', member: `m${i}`, role: i === 0 ? 'owner' : 'member', at: '2027-01-01T08:00:00Z', date: '2027-01-01', seq: i }));
+  const events: MemberEvent[] = Array.from({ length: count }, (_, i) => ({ type: 'member.joined', member: `m${i}`, role: i === 0 ? 'owner' : 'member', at: `2027-01-01T08:${String(i % 60).padStart(2, '0')}:00Z`, date: '2027-01-01', seq: i }));
+  return events.sort((a, b) => (a.member < b.member ? -1 : 1));
 }
 
 interface Workload {
@@ -143,7 +145,7 @@ export function measureCoreSpeed(options: { iterations?: number; rounds?: number
     busyRenewalsPerSecond,
     decimalFloorPerSecond,
     ratio: renewalsPerSecond[0] / decimalFloorPerSecond[0],
-    workload: `quiet monthly renewal (${MEMBERS} members, no change, 31 days accrued, 2 kept periods), ${iterations} per round × ${rounds} rounds`,
+    workload: `quiet monthly renewal (${MEMBERS} members in store order, no change, 31 days accrued, 2 kept periods), ${iterations} per round × ${rounds} rounds`,
   };
 }
 

@@ -209,10 +209,23 @@ describe('member history in order', () => {
   test('sortMemberEvents orders exactly as a full sort on Date.parse does, already ordered or not', () => {
     fc.assert(
       fc.property(fc.array(eventArb, { maxLength: 12 }), fc.boolean(), (events, presort) => {
-        const input = presort ? sortMemberEventsReference(events) : events;
+        // Copies: the events are changed in place below, and fast-check reuses what it generated.
+        const input = (presort ? sortMemberEventsReference(events) : events).map((event) => ({ ...event }));
         const sorted = sortMemberEvents(input);
         expect(sorted).toEqual(sortMemberEventsReference(input));
         expect(sorted).not.toBe(input);
+        // Asked again, after the array or its events changed in place: the order follows.
+        expect(sortMemberEvents(input)).toEqual(sortMemberEventsReference(input));
+        if (input.length > 0) {
+          input[0].at = '2026-12-31T23:00:00Z';
+          expect(sortMemberEvents(input)).toEqual(sortMemberEventsReference(input));
+          input[input.length - 1].seq = -1;
+          expect(sortMemberEvents(input)).toEqual(sortMemberEventsReference(input));
+          input.reverse();
+          expect(sortMemberEvents(input)).toEqual(sortMemberEventsReference(input));
+        }
+        input.push({ type: 'member.joined', member: 'late', at: '2027-01-01T00:00:00Z', date: '2027-01-01', seq: 99 });
+        expect(sortMemberEvents(input)).toEqual(sortMemberEventsReference(input));
       }),
       { numRuns: 500 },
     );
