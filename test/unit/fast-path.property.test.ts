@@ -5,7 +5,7 @@ import { planChange, type ChangeRequest } from '../../shared/domain/changes';
 import { cancelSubscription, planBillingRun, startSubscription, type RunOptions } from '../../shared/domain/engine';
 import { RejectionError } from '../../shared/domain/errors';
 import { sortMemberEvents, type MemberEvent, type MemberEventType } from '../../shared/domain/members';
-import type { RoundingMode, RoundingPoint } from '../../shared/domain/money';
+import { Money, type RoundingMode, type RoundingPoint } from '../../shared/domain/money';
 import { accrueProrations, type AccrualResult, type BillingContext } from '../../shared/domain/proration';
 import type { SubscriptionState } from '../../shared/domain/subscription';
 import { makeContext, makePlan, makeWorkspace } from './fixtures';
@@ -278,6 +278,27 @@ describe('dates by plain arithmetic', () => {
     // Calendar months, including every February end, on both sides of a century.
     for (const [start, end] of [['2027-02-01', '2027-02-28'], ['2028-02-01', '2028-02-29'], ['2100-02-01', '2100-02-28'], ['2000-02-01', '2000-02-29'], ['2027-01-01', '2027-01-30'], ['2027-12-01', '2027-12-31']]) {
       expect(formatRange({ start, end })).toBe(formatRangeReference({ start, end }));
+    }
+  });
+});
+
+describe('amounts parsed once', () => {
+  test('Money.of gives the same amount for a string it has parsed before, and still refuses what it refused', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -10_000_000, max: 10_000_000 }), fc.integer({ min: 0, max: 4 }), (units, decimals) => {
+        const text = (units / 10 ** decimals).toFixed(decimals);
+        const first = Money.of(text, 'USD');
+        const again = Money.of(text, 'EUR');
+        expect(again.currency).toBe('EUR');
+        expect(again.amount.toString()).toBe(first.amount.toString());
+        expect(again.toString()).toBe(Money.of(Number(text), 'EUR').toString());
+      }),
+      { numRuns: 300 },
+    );
+    for (let i = 0; i < 2; i += 1) {
+      expect(() => Money.of('12,50', 'USD')).toThrow(/not a decimal amount/);
+      expect(() => Money.of('Infinity', 'USD')).toThrow(/not a finite amount/);
+      expect(() => Money.of('1.00', 'XXX')).toThrow(/unsupported currency/);
     }
   });
 });
