@@ -29,23 +29,61 @@ export interface BillingPeriod extends DateRange {
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-function parseDate(date: IsoDate): DateTime {
-  const parsed = ISO_DATE.test(date) ? DateTime.fromISO(date, { zone: 'UTC' }) : DateTime.invalid('format');
-  if (!parsed.isValid) throw new ValidationError('date', `not an ISO date: ${date}`);
-  return parsed;
-}
-
 function formatDate(date: DateTime): IsoDate {
   return date.toFormat('yyyy-MM-dd');
 }
 
 const DAY_MS = 86_400_000;
 
+/** Days in a month of the proleptic Gregorian calendar (month 1–12). */
+function daysInMonthOf(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/** The digit at `index` of a string already matched by ISO_DATE. */
+function digitAt(date: string, index: number): number {
+  return date.charCodeAt(index) - 48;
+}
+
+/** Year, month and day of a valid ISO date; throws the calendar's ValidationError otherwise. */
+function partsOf(date: IsoDate): { year: number; month: number; day: number } {
+  if (!ISO_DATE.test(date)) throw new ValidationError('date', `not an ISO date: ${date}`);
+  const year = digitAt(date, 0) * 1000 + digitAt(date, 1) * 100 + digitAt(date, 2) * 10 + digitAt(date, 3);
+  const month = digitAt(date, 5) * 10 + digitAt(date, 6);
+  const day = digitAt(date, 8) * 10 + digitAt(date, 9);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonthOf(year, month)) throw new ValidationError('date', `not an ISO date: ${date}`);
+  return { year, month, day };
+}
+
+/**
+ * Days since 1970-01-01 of a Gregorian date, by plain arithmetic (H. Hinnant's
+ * days_from_civil): the same number `Date.UTC` gives, without building a Date.
+ */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
+}
+
+const TWO_DIGITS = Array.from({ length: 32 }, (_, n) => String(n).padStart(2, '0'));
+
 /**
  * Whole-day arithmetic on ISO dates as day numbers: calendar dates have no zone, and this is
  * the hot path of accrual (luxon stays for zones and months).
  */
 function toDayNumber(date: IsoDate): number {
+  // Date.UTC reads years 0–99 as 1900–1999: kept for those, so every result stays as it was.
+  if (date.startsWith('00')) return legacyDayNumber(date);
+  const { year, month, day } = partsOf(date);
+  return daysFromCivil(year, month, day);
+}
+
+/** The day number as `Date.UTC` gives it, validated by a Date round trip (the original arithmetic). */
+function legacyDayNumber(date: IsoDate): number {
   if (!ISO_DATE.test(date)) throw new ValidationError('date', `not an ISO date: ${date}`);
   const year = Number(date.slice(0, 4));
   const month = Number(date.slice(5, 7));
@@ -55,8 +93,30 @@ function toDayNumber(date: IsoDate): number {
   return ms / DAY_MS;
 }
 
+/** The ISO date of a day number (H. Hinnant's civil_from_days): what `toISOString` prints, without a Date. */
 function fromDayNumber(dayNumber: number): IsoDate {
-  return new Date(dayNumber * DAY_MS).toISOString().slice(0, 10);
+  const z = dayNumber + 719_468;
+  const era = Math.floor(z / 146_097);
+  const dayOfEra = z - era * 146_097;
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const mp = Math.floor((5 * dayOfYear + 2) / 153);
+  const day = dayOfYear - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+  // Outside four-digit years toISOString prints an expanded year: leave those to it.
+  if (year < 1000 || year > 9999) return new Date(dayNumber * DAY_MS).toISOString().slice(0, 10);
+  return `${year}-${TWO_DIGITS[month]}-${TWO_DIGITS[day]}`;
+}
+
+/** True when `date` is an ISO `YYYY-MM-DD` that names a real calendar day. */
+export function isCalendarDate(date: string): boolean {
+  try {
+    toDayNumber(date);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** True when `zone` is a valid IANA time zone name. */
@@ -199,12 +259,13 @@ export function formatDay(date: IsoDate): string {
  * within a month, "1 Jan – 31 Mar 2027" or "15 Dec 2026 – 14 Jan 2027" otherwise.
  */
 export function formatRange(range: DateRange): string {
-  const a = parseDate(range.start);
-  const b = parseDate(range.end);
-  if (a.day === 1 && b.equals(a.endOf('month').startOf('day')) && a.month === b.month && a.year === b.year) {
-    return `${MONTHS_LONG[a.month - 1]} ${a.year}`;
+  // Plain arithmetic on the date parts: luxon here was a fifth of a renewal's planning.
+  const a = partsOf(range.start);
+  const b = partsOf(range.end);
+  if (a.month === b.month && a.year === b.year) {
+    if (a.day === 1 && b.day === daysInMonthOf(b.year, b.month)) return `${MONTHS_LONG[a.month - 1]} ${a.year}`;
+    return `${a.day}–${b.day} ${MONTHS_SHORT[a.month - 1]} ${a.year}`;
   }
-  if (a.month === b.month && a.year === b.year) return `${a.day}–${b.day} ${MONTHS_SHORT[a.month - 1]} ${a.year}`;
   if (a.year === b.year) return `${a.day} ${MONTHS_SHORT[a.month - 1]} – ${formatDay(range.end)}`;
   return `${formatDay(range.start)} – ${formatDay(range.end)}`;
 }

@@ -33,10 +33,68 @@ interface MemberState {
   role: string;
 }
 
-/** Orders events by when they happened, then by arrival, so late delivery changes nothing. */
+const INSTANTS = new Map<string, number>();
+const MAX_CACHED_INSTANTS = 10_000;
+
+/**
+ * `Date.parse(at)`, remembered: parsing was most of a quiet renewal's planning, and every
+ * renewal, accrual and ingest parses the same workspace's instants again. A string always
+ * parses to the same number, so the cache changes no result; it is emptied when full.
+ */
+export function instantOf(at: string): number {
+  let time = INSTANTS.get(at);
+  if (time === undefined) {
+    time = Date.parse(at);
+    if (INSTANTS.size >= MAX_CACHED_INSTANTS) INSTANTS.clear();
+    INSTANTS.set(at, time);
+  }
+  return time;
+}
+
+/** A history sorted before, with what its order depended on when it was sorted. */
+interface SortedHistory {
+  source: readonly MemberEvent[];
+  ats: readonly string[];
+  seqs: readonly number[];
+  sorted: readonly MemberEvent[];
+}
+
+const SORTED = new WeakMap<readonly MemberEvent[], SortedHistory>();
+
+/** True when `events` still holds the same events, with the same instants and arrival numbers, as when sorted. */
+function isUnchanged(history: SortedHistory, events: readonly MemberEvent[]): boolean {
+  if (history.source.length !== events.length) return false;
+  for (let i = 0; i < events.length; i += 1) {
+    const event = events[i];
+    if (event !== history.source[i] || event.at !== history.ats[i] || event.seq !== history.seqs[i]) return false;
+  }
+  return true;
+}
+
+/**
+ * Orders events by when they happened, then by arrival, so late delivery changes nothing.
+ * A renewal orders the same history twice or more (accrual, then the renewal's quantity), and
+ * the store returns it in id order, not time order: the order is remembered per history array
+ * and reused while that array still holds the same events with the same `at` and `seq` (all the
+ * order depends on), so a history changed in place is sorted again. Always a new array.
+ */
 export function sortMemberEvents(events: readonly MemberEvent[]): MemberEvent[] {
+  const remembered = SORTED.get(events);
+  if (remembered && isUnchanged(remembered, events)) return [...remembered.sorted];
+  const sorted = sortByInstant(events);
+  SORTED.set(events, { source: [...events], ats: events.map((event) => event.at), seqs: events.map((event) => event.seq), sorted });
+  return [...sorted];
+}
+
+function sortByInstant(events: readonly MemberEvent[]): MemberEvent[] {
+  const times = events.map((event) => instantOf(event.at));
+  // Every neighbour in order means a stable sort would keep the order as it is (the comparison
+  // is antisymmetric, NaN included), so skip it.
+  let ordered = true;
+  for (let i = 1; i < events.length && ordered; i += 1) ordered = (times[i - 1] - times[i] || events[i - 1].seq - events[i].seq) <= 0;
+  if (ordered) return [...events];
   return events
-    .map((event) => ({ event, time: Date.parse(event.at) }))
+    .map((event, i) => ({ event, time: times[i] }))
     .sort((a, b) => a.time - b.time || a.event.seq - b.event.seq)
     .map(({ event }) => event);
 }
@@ -76,8 +134,8 @@ function countBillable(members: Map<string, MemberState>, billableRoles: readonl
 /** Billable members (R7) after every event at or before `instant`. */
 export function billableCountAt(events: readonly MemberEvent[], instant: string, billableRoles: readonly string[]): number {
   const members = new Map<string, MemberState>();
-  const cutoff = Date.parse(instant);
-  for (const event of sortMemberEvents(events)) if (Date.parse(event.at) <= cutoff) applyEvent(members, event);
+  const cutoff = instantOf(instant);
+  for (const event of sortMemberEvents(events)) if (instantOf(event.at) <= cutoff) applyEvent(members, event);
   return countBillable(members, billableRoles);
 }
 

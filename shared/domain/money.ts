@@ -46,6 +46,18 @@ const DECIMAL_MODES: Readonly<Record<RoundingMode, Decimal.Rounding>> = {
   down: Decimal.ROUND_DOWN,
 };
 
+const PARSED = new Map<string, Decimal>();
+const MAX_PARSED = 10_000;
+
+/**
+ * Remembers a parsed amount string: every invoice parses the same prices and line amounts again
+ * and again, and a Decimal never changes once built, so sharing one changes no result.
+ */
+function rememberParsed(value: string, amount: Decimal): void {
+  if (PARSED.size >= MAX_PARSED) PARSED.clear();
+  PARSED.set(value, amount);
+}
+
 /** An immutable amount of one currency; arithmetic is decimal and never rounds implicitly. */
 export class Money {
   private constructor(readonly amount: Decimal, readonly currency: string) {}
@@ -53,6 +65,8 @@ export class Money {
   /** Parses a decimal string (or Decimal) as an amount of `currency`. */
   static of(value: string | number | Decimal, currency: string): Money {
     minorUnitsOf(currency);
+    const parsed = typeof value === 'string' ? PARSED.get(value) : undefined;
+    if (parsed) return new Money(parsed, currency);
     let amount: Decimal;
     try {
       amount = new Exact(value);
@@ -60,6 +74,7 @@ export class Money {
       throw new ValidationError('amount', `not a decimal amount: ${String(value)}`);
     }
     if (!amount.isFinite()) throw new ValidationError('amount', `not a finite amount: ${String(value)}`);
+    if (typeof value === 'string') rememberParsed(value, amount);
     return new Money(amount, currency);
   }
 

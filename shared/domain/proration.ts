@@ -1,9 +1,9 @@
-import { addDays, eachDate, formatDay, maxDate, minDate, remainingFraction, type IsoDate } from './calendar';
+import { addDays, eachDate, formatDay, isCalendarDate, maxDate, minDate, remainingFraction, type IsoDate } from './calendar';
 import { billableRolesOf, type Catalog, type Plan, type Workspace } from './catalog';
 import { NotFoundError } from './errors';
 import { billableCountAt, endOfDayCounts, type MemberEvent } from './members';
 import { Money, prorate } from './money';
-import { chargedQuantityOn, currentPeriodOf, lastDayOf, type SubscriptionState } from './subscription';
+import { chargedQuantityOn, currentPeriodOf, lastDayOf, type PeriodRecord, type SubscriptionState } from './subscription';
 
 /** What the pure core reads besides the subscription: the workspace, catalog and members. */
 export interface BillingContext {
@@ -85,6 +85,32 @@ export function seatsLabel(count: number): string {
 }
 
 /**
+ * The dates of `period.start..last` on which accrual can find a difference, ascending: the
+ * period's first day, `from`, and every day a member event, a seat purchase or an already
+ * charged change is dated. Between two of them the paid quantity (end-of-day counts only move on
+ * an event's date), the high-water mark and the charged quantity are all constant, so a day that
+ * is not listed charges what the day before it left charged: walking only these dates gives
+ * exactly the prorations of walking every day, without replaying a quiet month day by day
+ * (proven against that walk in test/unit/fast-accrual.property.test.ts). A date that is not a
+ * calendar date cannot be placed between two days, so any such date falls back to every day.
+ */
+export function quantityChangeDates(ctx: BillingContext, subscription: SubscriptionState, period: PeriodRecord, from: IsoDate, last: IsoDate): IsoDate[] {
+  if (last < period.start) return [];
+  const dates = new Set<IsoDate>([period.start]);
+  if (from > period.start && from <= last) dates.add(from);
+  const candidates: IsoDate[] = [];
+  for (const event of ctx.members) candidates.push(event.date);
+  for (const purchase of subscription.seatPurchases) candidates.push(purchase.date);
+  for (const change of period.changes) candidates.push(change.date);
+  for (const date of candidates) {
+    if (date <= period.start || date > last) continue;
+    if (!isCalendarDate(date)) return eachDate(period.start, last);
+    dates.add(date);
+  }
+  return [...dates].sort();
+}
+
+/**
  * Accrues unbilled prorations (R9) through `through` (never past the invoiced period): for
  * each date, the quantity that should be paid (end-of-day, R4; under `seatDecrease: none`
  * the period's high-water mark) is compared with what has been charged for that date, and
@@ -107,15 +133,17 @@ export function accrueProrations(ctx: BillingContext, subscription: Subscription
     return { subscription: { ...subscription, accruedThrough: maxDate(subscription.accruedThrough, last), recomputeFrom }, prorations: [] };
   }
 
-  const periods = subscription.periods.map((period) => ({ ...period, changes: [...period.changes] }));
-  const touched = periods.filter((period) => lastDayOf(period) >= from && period.start <= end);
+  // Periods are copied only when a change is recorded on them: a quiet accrual copies none.
+  let periods = subscription.periods;
   const prorations: Proration[] = [];
   let seq = subscription.nextProrationSeq;
   const decreaseCredits = ctx.workspace.settings.seatDecrease === 'credit';
 
-  for (const period of touched) {
+  subscription.periods.forEach((stored, index) => {
+    if (lastDayOf(stored) < from || stored.start > end) return;
+    let period = stored;
     const plan = findPlan(ctx.catalog, period.planId);
-    const dates = eachDate(period.start, minDate(lastDayOf(period), end));
+    const dates = quantityChangeDates(ctx, subscription, period, from, minDate(lastDayOf(period), end));
     const paid = paidQuantitiesOn(ctx, subscription, plan, dates);
     let highWater = period.baseQuantity;
     for (const date of dates) {
@@ -152,9 +180,14 @@ export function accrueProrations(ctx: BillingContext, subscription: Subscription
         adjustment,
         description: `${adjustment ? 'Adjustment: ' : ''}${seatsLabel(Math.abs(delta))} ${verb} on ${formatDay(date)}, ${fraction.days} of ${fraction.of} days × ${price.format()}`,
       });
+      if (period === stored) {
+        period = { ...stored, changes: [...stored.changes] };
+        if (periods === subscription.periods) periods = [...subscription.periods];
+        periods[index] = period;
+      }
       period.changes.push({ date, delta });
     }
-  }
+  });
 
   return {
     subscription: {
