@@ -130,6 +130,7 @@ export function assembleInvoice(
   // the keys keep the order every header has, so the invoice serialises as before.
   const invoice: Invoice = {
     id: header.id,
+    number: header.number,
     workspace: header.workspace,
     subscription: header.subscription,
     kind: header.kind,
