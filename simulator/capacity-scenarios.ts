@@ -106,7 +106,7 @@ async function seedHistory(table: Table, workspace: string, months: number): Pro
     seq: 1000 + day,
   }));
   for (let start = 0; start < events.length; start += 25) {
-    const puts = events.slice(start, start + 25).map((event, index) => ({ PutRequest: { Item: { ...keys.memberEvent(workspace, `history-${start + index}`), event } } }));
+    const puts = events.slice(start, start + 25).map((event, index) => ({ PutRequest: { Item: { ...keys.memberEvent(workspace, event.date, `history-${start + index}`), event } } }));
     await table.doc.send(new BatchWriteCommand({ RequestItems: { [table.tableName]: puts } }));
   }
 }
