@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     };
     console.log(`capacity per workspace, DynamoDB Local, ${workspaces} workspaces per scenario`);
     row('quiet monthly renewal', figures.quietRenewal);
+    row('quiet, 1 month of churn', figures.quietRenewalWithMonthOfHistory);
     row(`quiet, ${figures.historyMonths} months of churn`, figures.quietRenewalWithHistory);
     row('renewal with a proration', figures.renewalWithProrations);
     row('true-up (annual plan)', figures.trueUp);

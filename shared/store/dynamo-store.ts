@@ -794,10 +794,22 @@ export class BillingStore {
     }
   }
 
-  /** Deletes a published outbox entry; never one that is not marked published (it would be lost). */
-  async deleteOutbox(entry: { pk: string; sk: string }): Promise<void> {
+  /**
+   * Deletes an outbox entry: one marked published; or, with `claimant`, one that claimant holds and
+   * has just put on the bus (so a publish costs a claim and a delete, no mark). Never an entry that
+   * nobody has published (it would be lost), nor one whose claim was taken over.
+   */
+  async deleteOutbox(entry: { pk: string; sk: string }, claimant?: string): Promise<void> {
+    const condition = claimant ? 'attribute_exists(publishedAt) OR attribute_not_exists(pk) OR claimedBy = :claimant' : 'attribute_exists(publishedAt) OR attribute_not_exists(pk)';
     try {
-      await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: entry.pk, sk: entry.sk }, ConditionExpression: 'attribute_exists(publishedAt) OR attribute_not_exists(pk)' }));
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: entry.pk, sk: entry.sk },
+          ConditionExpression: condition,
+          ...(claimant ? { ExpressionAttributeValues: { ':claimant': claimant } } : {}),
+        }),
+      );
     } catch (error) {
       if (isConditionFailure(error)) throw new ConflictError(`outbox entry ${entry.sk} is not published yet`);
       throw error;
