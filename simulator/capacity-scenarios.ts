@@ -7,6 +7,7 @@ import { DEFAULT_SETTINGS, type Catalog, type Plan } from '../shared/domain/cata
 import { runBillingJob, type JobName } from '../shared/jobs/billing-jobs';
 import type { Dependencies } from '../shared/jobs/dependencies';
 import { ingestEvent } from '../shared/jobs/ingest';
+import { sweepOutbox, type PublishRun } from '../shared/jobs/publish';
 import { BillingStore, createDocumentClient } from '../shared/store/dynamo-store';
 import { itemSizeBytes } from '../shared/store/item-size';
 import { meterCapacity, subtractReadings, type CapacityMeter, type CapacityReading, type Units } from './capacity-meter';
@@ -25,6 +26,12 @@ export interface CapacityFigures {
   workspaces: number;
   /** A renewal of a monthly plan with no seat change in the month (steady state: the second renewal). */
   quietRenewal: OperationCost;
+  /**
+   * Publishing that renewal's `Invoice Issued`: the publisher's claim and delete of its outbox
+   * entry (measured through a sweep; the listing query, which the stream path does not make, is in
+   * `detail` but not in `wru`).
+   */
+  quietRenewalPublish: OperationCost;
   /**
    * A quiet monthly renewal of a workspace whose member history holds `historyMonths` months of a
    * member joining or leaving every day before the subscription (the same invoices as `quietRenewal`).
@@ -76,6 +83,11 @@ async function openTable(dynamo: LocalDynamo, tableName: string): Promise<Table>
 }
 
 let eventSeq = 0;
+
+/** A publisher run on a fixed clock (leases never expire mid-measurement). */
+function publishRun(): PublishRun {
+  return { claimant: `capacity-${++eventSeq}`, clock: () => new Date('2027-02-01T00:06:00Z') };
+}
 
 async function deliver(deps: Dependencies, workspace: string, type: string, at: string, detail: Record<string, unknown>): Promise<void> {
   await ingestEvent(deps, parseAppEvent(`cap-${++eventSeq}`, type, at, { at, workspace, ...detail }));
@@ -165,7 +177,12 @@ export async function measureCapacity(dynamo: LocalDynamo, workspaces = 10, pref
     await subscribeAll(quiet, workspaces, MONTHLY);
     await run(quiet, 'invoicing', '2027-01-01T00:05:00Z');
     const fixedInvoicing = await fixedPart(quiet, 'invoicing', '2027-01-15T00:05:00Z');
+    await sweepOutbox(quiet.deps, publishRun());
     const quietRenewal = await measure(quiet, workspaces, () => run(quiet, 'invoicing', '2027-02-01T00:05:00Z'), fixedInvoicing);
+    const quietRenewalPublish = await measure(quiet, workspaces, async () => {
+      const report = await sweepOutbox(quiet.deps, publishRun());
+      if (report.published !== workspaces) throw new Error(`published ${report.published} of ${workspaces} renewals`);
+    });
 
     // The same, after a month and after years of member churn before the subscription: the
     // snapshot folds it, so both read the same few items.
@@ -208,6 +225,7 @@ export async function measureCapacity(dynamo: LocalDynamo, workspaces = 10, pref
     return {
       workspaces,
       quietRenewal,
+      quietRenewalPublish,
       quietRenewalWithHistory,
       historyMonths,
       quietRenewalWithMonthOfHistory,
