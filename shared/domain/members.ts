@@ -127,7 +127,11 @@ export interface MemberSnapshot {
 
 const STATUS_CODES = { invited: 'i', active: 'a', deactivated: 'd' } as const;
 
-/** Folds `events` dated on or before `cutoff` onto `base` (or onto nobody): the snapshot at `cutoff`. */
+/**
+ * Folds `events` dated on or before `cutoff` onto `base` (or onto nobody): the snapshot at
+ * `cutoff`. Onto a base, only once `foldMemberTail` accepted the events after it: an event it
+ * refuses (late, or ambiguous for a dropped member) needs the whole history instead.
+ */
 export function foldMembers(base: MemberSnapshot | undefined, events: readonly MemberEvent[], cutoff: IsoDate): MemberSnapshot {
   const members = new Map<string, MemberState>();
   let seq = base?.seq ?? 0;

