@@ -48,8 +48,8 @@ describe('member snapshot', () => {
       }),
       { numRuns: 400 },
     );
-    // Many histories are accepted (these random ones are far denser in ambiguous events than real ones).
-    expect(accepted).toBeGreaterThan(60);
+    // Most histories are accepted (about 70% of these, far denser in role changes and role-less joins than real ones).
+    expect(accepted).toBeGreaterThan(100);
   });
 
   test('folding in two steps is folding in one, whenever the first snapshot may stand in for what it folded', () => {
