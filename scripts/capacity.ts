@@ -23,6 +23,10 @@ async function main(): Promise<void> {
     };
     console.log(`capacity per workspace, DynamoDB Local, ${workspaces} workspaces per scenario`);
     row('quiet monthly renewal', figures.quietRenewal);
+    row('  + publishing its event', figures.quietRenewalPublish);
+    const allIn = figures.quietRenewal.wru + figures.quietRenewalPublish.wru;
+    console.log(`${'  = all in'.padEnd(28)} ${allIn.toFixed(1).padStart(5)} WRU ${figures.quietRenewal.rru.toFixed(1).padStart(5)} RRU  (renewal and the publisher's writes; the publisher's stream path reads nothing)`);
+    row('quiet, 1 month of churn', figures.quietRenewalWithMonthOfHistory);
     row(`quiet, ${figures.historyMonths} months of churn`, figures.quietRenewalWithHistory);
     row('renewal with a proration', figures.renewalWithProrations);
     row('true-up (annual plan)', figures.trueUp);

@@ -101,7 +101,12 @@ function record(reading: CapacityReading, operation: string, reported: readonly 
   }
 }
 
-/** A transaction's reported capacity with the base table's share replaced by what DynamoDB bills (`transactionTableUnits`). */
+/**
+ * A transaction's reported capacity with the base table's share replaced by what DynamoDB bills
+ * (`transactionTableUnits`). The indexes' shares stay as DynamoDB Local reports them: it doubles
+ * index writes made inside a transaction (a moved due-index entry is 4 there, 2 from a PutItem),
+ * which the meter keeps as the upper bound.
+ */
 function priceTransaction(entry: ConsumedCapacity, tableUnits: number): ConsumedCapacity {
   const indexUnits = Object.values(entry.GlobalSecondaryIndexes ?? {}).reduce((total, index) => total + (index.CapacityUnits ?? 0), 0);
   return { ...entry, CapacityUnits: tableUnits + indexUnits, WriteCapacityUnits: undefined, Table: { CapacityUnits: tableUnits } };

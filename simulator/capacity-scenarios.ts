@@ -7,6 +7,7 @@ import { DEFAULT_SETTINGS, type Catalog, type Plan } from '../shared/domain/cata
 import { runBillingJob, type JobName } from '../shared/jobs/billing-jobs';
 import type { Dependencies } from '../shared/jobs/dependencies';
 import { ingestEvent } from '../shared/jobs/ingest';
+import { sweepOutbox, type PublishRun } from '../shared/jobs/publish';
 import { BillingStore, createDocumentClient } from '../shared/store/dynamo-store';
 import { itemSizeBytes } from '../shared/store/item-size';
 import { meterCapacity, subtractReadings, type CapacityMeter, type CapacityReading, type Units } from './capacity-meter';
@@ -26,11 +27,19 @@ export interface CapacityFigures {
   /** A renewal of a monthly plan with no seat change in the month (steady state: the second renewal). */
   quietRenewal: OperationCost;
   /**
+   * Publishing that renewal's `Invoice Issued`: the publisher's claim and delete of its outbox
+   * entry (measured through a sweep; the listing query, which the stream path does not make, is in
+   * `detail` but not in `wru`).
+   */
+  quietRenewalPublish: OperationCost;
+  /**
    * A quiet monthly renewal of a workspace whose member history holds `historyMonths` months of a
    * member joining or leaving every day before the subscription (the same invoices as `quietRenewal`).
    */
   quietRenewalWithHistory: OperationCost;
   historyMonths: number;
+  /** The same with one month of that churn: the history-independent reads compare the two. */
+  quietRenewalWithMonthOfHistory: OperationCost;
   /** A monthly renewal billing one proration (a member joined mid-month). */
   renewalWithProrations: OperationCost;
   /** A monthly true-up of an annual plan billing one proration. */
@@ -75,6 +84,11 @@ async function openTable(dynamo: LocalDynamo, tableName: string): Promise<Table>
 
 let eventSeq = 0;
 
+/** A publisher run on a fixed clock (leases never expire mid-measurement). */
+function publishRun(): PublishRun {
+  return { claimant: `capacity-${++eventSeq}`, clock: () => new Date('2027-02-01T00:06:00Z') };
+}
+
 async function deliver(deps: Dependencies, workspace: string, type: string, at: string, detail: Record<string, unknown>): Promise<void> {
   await ingestEvent(deps, parseAppEvent(`cap-${++eventSeq}`, type, at, { at, workspace, ...detail }));
 }
@@ -106,7 +120,7 @@ async function seedHistory(table: Table, workspace: string, months: number): Pro
     seq: 1000 + day,
   }));
   for (let start = 0; start < events.length; start += 25) {
-    const puts = events.slice(start, start + 25).map((event, index) => ({ PutRequest: { Item: { ...keys.memberEvent(workspace, `history-${start + index}`), event } } }));
+    const puts = events.slice(start, start + 25).map((event, index) => ({ PutRequest: { Item: { ...keys.memberEvent(workspace, event.date, `history-${start + index}`), event } } }));
     await table.doc.send(new BatchWriteCommand({ RequestItems: { [table.tableName]: puts } }));
   }
 }
@@ -163,16 +177,26 @@ export async function measureCapacity(dynamo: LocalDynamo, workspaces = 10, pref
     await subscribeAll(quiet, workspaces, MONTHLY);
     await run(quiet, 'invoicing', '2027-01-01T00:05:00Z');
     const fixedInvoicing = await fixedPart(quiet, 'invoicing', '2027-01-15T00:05:00Z');
+    await sweepOutbox(quiet.deps, publishRun());
     const quietRenewal = await measure(quiet, workspaces, () => run(quiet, 'invoicing', '2027-02-01T00:05:00Z'), fixedInvoicing);
+    const quietRenewalPublish = await measure(quiet, workspaces, async () => {
+      const report = await sweepOutbox(quiet.deps, publishRun());
+      if (report.published !== workspaces) throw new Error(`published ${report.published} of ${workspaces} renewals`);
+    });
 
-    // The same, after years of member churn before the subscription: the history is read whole.
-    const old = await openTable(dynamo, `${prefix}-history`);
-    tables.push(old);
-    const oldIds = await subscribeAll(old, workspaces, MONTHLY);
-    for (const id of oldIds) await seedHistory(old, id, historyMonths);
-    await run(old, 'invoicing', '2027-01-01T00:05:00Z');
-    const fixedOld = await fixedPart(old, 'invoicing', '2027-01-15T00:05:00Z');
-    const quietRenewalWithHistory = await measure(old, workspaces, () => run(old, 'invoicing', '2027-02-01T00:05:00Z'), fixedOld);
+    // The same, after a month and after years of member churn before the subscription: the
+    // snapshot folds it, so both read the same few items.
+    const withHistory = async (name: string, months: number): Promise<OperationCost> => {
+      const old = await openTable(dynamo, `${prefix}-${name}`);
+      tables.push(old);
+      const oldIds = await subscribeAll(old, workspaces, MONTHLY);
+      for (const id of oldIds) await seedHistory(old, id, months);
+      await run(old, 'invoicing', '2027-01-01T00:05:00Z');
+      const fixedOld = await fixedPart(old, 'invoicing', '2027-01-15T00:05:00Z');
+      return measure(old, workspaces, () => run(old, 'invoicing', '2027-02-01T00:05:00Z'), fixedOld);
+    };
+    const quietRenewalWithMonthOfHistory = await withHistory('month', 1);
+    const quietRenewalWithHistory = await withHistory('history', historyMonths);
 
     // A member joins on the 10th: one member event, one accrual step, then a renewal billing it.
     const changed = await openTable(dynamo, `${prefix}-prorations`);
@@ -201,8 +225,10 @@ export async function measureCapacity(dynamo: LocalDynamo, workspaces = 10, pref
     return {
       workspaces,
       quietRenewal,
+      quietRenewalPublish,
       quietRenewalWithHistory,
       historyMonths,
+      quietRenewalWithMonthOfHistory,
       renewalWithProrations,
       trueUp,
       accrualStep,

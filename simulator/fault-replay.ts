@@ -353,7 +353,9 @@ async function ledger(doc: DynamoDBDocumentClient, tableName: string): Promise<M
  * * A member event's `seq` is drawn from a per-workspace counter before the event is stored; a
  *   delivery that drew one and then failed leaves a gap, so a redelivered event gets a higher
  *   number. `seq` only orders events of one workspace, so it is compared as that order (its rank)
- *   and the counter itself (`MEMBERSEQ`) is left out.
+ *   and the counter itself (`MEMBERSEQ`) is left out. The member snapshot's `seq` (the highest
+ *   arrival number it folded) is compared as the rank of that event, and its `version` (how many
+ *   folds wrote it: a retry after a write that landed folds once more) is left out.
  * * An ingested event's idempotency record keeps its outcome; when the first attempt's write
  *   landed but its response was lost, the retry finds the work done and records `duplicate`
  *   instead of `stored`. Both mean "applied"; any other difference of outcome is still one.
@@ -366,8 +368,15 @@ function normalise(expected: Map<string, Item>, actual: Map<string, Item>): numb
     for (const item of items.values()) {
       if (String(item.sk).startsWith('MEMBER#')) byWorkspace.set(String(item.pk), [...(byWorkspace.get(String(item.pk)) ?? []), item]);
     }
+    const seqOf = (item: Item) => Number((item.event as { seq?: unknown }).seq);
+    for (const [key, snapshot] of [...items]) {
+      if (!key.endsWith('|MEMBERSNAP')) continue;
+      const folded = Number((snapshot.snapshot as { seq?: unknown }).seq);
+      const rank = (byWorkspace.get(String(snapshot.pk)) ?? []).filter((event) => seqOf(event) <= folded).length;
+      const { version: _version, ...rest } = snapshot;
+      items.set(key, { ...rest, snapshot: { ...(snapshot.snapshot as Item), seq: rank } });
+    }
     for (const events of byWorkspace.values()) {
-      const seqOf = (item: Item) => Number((item.event as { seq?: unknown }).seq);
       events.sort((a, b) => seqOf(a) - seqOf(b));
       events.forEach((item, rank) => void (item.event = { ...(item.event as Item), seq: rank }));
     }

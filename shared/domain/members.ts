@@ -165,3 +165,88 @@ export function endOfDayCounts(events: readonly MemberEvent[], dates: readonly I
   }
   return counts;
 }
+
+/** A member as a snapshot keeps them: `i`nvited, `a`ctive or `d`eactivated, and their role (`a:member`). */
+export type RosterEntry = `${'i' | 'a' | 'd'}:${string}`;
+
+/**
+ * Member history folded up to a date: every member's state after all events whose billing date
+ * is on or before `cutoff`, so a renewal reads this one small item and the events after it
+ * instead of the whole history. Removed members are left out (the roster holds who can still be
+ * billed, not who ever was); `foldMemberTail` says when that makes a later event ambiguous.
+ * `seq` is the highest arrival number folded in: an event dated on or before the cutoff with a
+ * higher one arrived late, after the fold.
+ */
+export interface MemberSnapshot {
+  cutoff: IsoDate;
+  seq: number;
+  members: Record<string, RosterEntry>;
+}
+
+const STATUS_CODES = { invited: 'i', active: 'a', deactivated: 'd' } as const;
+
+/**
+ * Folds `events` dated on or before `cutoff` onto `base` (or onto nobody): the snapshot at
+ * `cutoff`. Onto a base, only once `foldMemberTail` accepted the events after it: an event it
+ * refuses (late, or ambiguous for a dropped member) needs the whole history instead.
+ */
+export function foldMembers(base: MemberSnapshot | undefined, events: readonly MemberEvent[], cutoff: IsoDate): MemberSnapshot {
+  const members = new Map<string, MemberState>();
+  let seq = base?.seq ?? 0;
+  for (const event of snapshotEvents(base)) applyEvent(members, event);
+  for (const event of sortMemberEvents(events)) {
+    if (event.date > cutoff || (base && event.date <= base.cutoff)) continue;
+    applyEvent(members, event);
+    seq = Math.max(seq, event.seq);
+  }
+  const roster: Record<string, RosterEntry> = {};
+  for (const member of [...members.keys()].sort()) {
+    const state = members.get(member) as MemberState;
+    if (state.status !== 'removed') roster[member] = `${STATUS_CODES[state.status]}:${state.role}`;
+  }
+  return { cutoff, seq, members: roster };
+}
+
+/**
+ * The snapshot as events the core replays like any others (dated on its cutoff, before every
+ * later event), so the pure core bills from a snapshot and its tail exactly as from the whole
+ * history, for every date after the cutoff.
+ */
+export function snapshotEvents(snapshot: MemberSnapshot | undefined): MemberEvent[] {
+  if (!snapshot) return [];
+  const at = `${snapshot.cutoff}T00:00:00.000Z`;
+  const events: MemberEvent[] = [];
+  let seq = -2 * Object.keys(snapshot.members).length - 1;
+  for (const [member, entry] of Object.entries(snapshot.members)) {
+    const [code, ...role] = entry.split(':');
+    const event = (type: MemberEventType): MemberEvent => ({ type, member, role: role.join(':'), at, date: snapshot.cutoff, seq: seq++ });
+    events.push(event(code === 'i' ? 'member.invited' : 'member.joined'));
+    if (code === 'd') events.push(event('member.deactivated'));
+  }
+  return events;
+}
+
+/**
+ * The events the core needs from a snapshot and the events read after it, or `undefined` when
+ * the snapshot cannot stand in for the history and the caller must read it whole: an event dated
+ * on or before the cutoff that arrived after the fold (late), or an event whose outcome depends
+ * on whether its member was removed before the cutoff (a role change, or a join without a role,
+ * for a member the roster does not hold). Events already folded (dated on or before the cutoff,
+ * arrived before the fold) are dropped.
+ */
+export function foldMemberTail(snapshot: MemberSnapshot, tail: readonly MemberEvent[]): MemberEvent[] | undefined {
+  const after: MemberEvent[] = [];
+  // Members whose state the tail itself sets (an invite or a join), whatever came before.
+  const settled = new Set<string>();
+  for (const event of sortMemberEvents(tail)) {
+    if (event.date <= snapshot.cutoff) {
+      if (event.seq > snapshot.seq) return undefined;
+      continue;
+    }
+    const ambiguous = event.type === 'member.role_changed' || (event.type === 'member.joined' && event.role === undefined);
+    if (ambiguous && !(event.member in snapshot.members) && !settled.has(event.member)) return undefined;
+    if (event.type === 'member.invited' || event.type === 'member.joined') settled.add(event.member);
+    after.push(event);
+  }
+  return [...snapshotEvents(snapshot), ...after];
+}

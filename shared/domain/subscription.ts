@@ -75,6 +75,13 @@ export interface SubscriptionState {
   invoiceCounterMovedTo?: string;
   /** Optimistic-locking version: every write is conditioned on it. */
   version: number;
+  /**
+   * The member snapshot (`MemberSnapshot`) stored beside this subscription holds every member
+   * event dated on or before this date, so only later ones are read. Unset (a subscription from
+   * before snapshots, or one a late event made stale): the history is read whole and folded again.
+   * Never in the core's logic: the jobs set it, ingest clears it.
+   */
+  membersFoldedThrough?: IsoDate | null;
 }
 
 /**

@@ -5,11 +5,11 @@ import type { Invoice } from '../domain/invoice';
 import type { Proration } from '../domain/proration';
 import { normaliseInstant, type JobInvocation } from '../contracts/events';
 import { isRetryable } from '../store/dynamo-errors';
-import { loadCatalog, loadContext } from './context';
+import { foldMembersInto, loadCatalog, loadMembers } from './context';
 import { withConflictRetry, type Dependencies } from './dependencies';
 import { DEFAULT_RETRY_POLICY, retryWithBackoff } from './retry';
 import { Money } from '../domain/money';
-import type { DueEntry, DuePageCursor } from '../store/dynamo-store';
+import { balanceOf, type DueEntry, type DuePageCursor } from '../store/dynamo-store';
 
 /** The scheduled billing jobs. */
 export type JobName = 'invoicing' | 'accrual';
@@ -249,17 +249,24 @@ async function runForWorkspace(
   dryRun: boolean,
   issuedAt: string,
 ): Promise<(JobReport['workspaces'][number] & { caughtUp: boolean }) | undefined> {
-  const workspace = await deps.store.getWorkspace(workspaceId);
-  if (!workspace) return undefined;
+  // The subscription first: it says from which date the member history must be read, and that
+  // one Query brings the profile too (`loadMembers`).
   const subscription = await deps.store.getActiveSubscription(workspaceId);
-  const asOf = billingDateFor(invocation, workspace.timezone);
-  if (!subscription) return { workspace: workspaceId, asOf, invoices: [], prorations: [], caughtUp: true };
-  const [ctx, unbilled, balance] = await Promise.all([
-    loadContext(deps.store, workspace, catalog),
+  if (!subscription) {
+    const workspace = await deps.store.getWorkspace(workspaceId);
+    return workspace && { workspace: workspaceId, asOf: billingDateFor(invocation, workspace.timezone), invoices: [], prorations: [], caughtUp: true };
+  }
+  const [loaded, unbilled, storedBalance] = await Promise.all([
+    loadMembers(deps.store, workspaceId, subscription),
     deps.store.listUnbilledProrations(subscription),
-    deps.store.getBalance(workspaceId, workspace.currency),
+    deps.store.getStoredBalance(workspaceId),
   ]);
-  const steps: BillingStep[] = planBillingRun(ctx, subscription, unbilled, balance, asOf, job === 'invoicing' ? { invoice: true } : { invoice: false, accrueThrough: addDays(asOf, -1) });
+  const workspace = loaded.read.workspace;
+  if (!workspace) return undefined;
+  const asOf = billingDateFor(invocation, workspace.timezone);
+  const ctx = { workspace, catalog, members: loaded.members };
+  const planned: BillingStep[] = planBillingRun(ctx, subscription, unbilled, balanceOf(storedBalance, workspace.currency), asOf, job === 'invoicing' ? { invoice: true } : { invoice: false, accrueThrough: addDays(asOf, -1) });
+  const steps = dryRun ? planned : await foldMembersInto(deps.store, workspaceId, loaded, planned);
   if (!dryRun) await deps.store.applySteps(workspace, steps, issuedAt);
   const after = steps.reduce((latest, step) => step.subscription ?? latest, subscription);
   return {

@@ -120,7 +120,7 @@ async function planFor(deps: Dependencies, command: ChangeCommand): Promise<Chan
   const catalog = await loadCatalog(deps.store);
   const { active: subscription, previous } = await deps.store.getSubscriptions(workspace.id);
   const [ctx, unbilled, balance] = await Promise.all([
-    loadContext(deps.store, workspace, catalog),
+    loadContext(deps.store, workspace, catalog, subscription, toBillingDate(command.asOf, workspace.timezone)),
     subscription ? deps.store.listUnbilledProrations(subscription) : Promise.resolve([]),
     deps.store.getBalance(workspace.id, workspace.currency),
   ]);

@@ -4,10 +4,11 @@ import { cancelSubscription, startSubscription, planBillingRun } from '../domain
 import { RejectionError } from '../domain/errors';
 import { billableCountAt, MEMBER_EVENT_TYPES, type MemberEventType } from '../domain/members';
 import { findPlan, ownedSeatsOn } from '../domain/proration';
+import type { SubscriptionState } from '../domain/subscription';
 import type { AppEvent, EventDetail } from '../contracts/events';
 import type { ChangeRequest } from '../domain/changes';
 import { requestChange } from './changes';
-import { loadCatalog, loadContext } from './context';
+import { foldMembersInto, loadCatalog, loadContext, loadMembers } from './context';
 import { withConflictRetry, type Dependencies } from './dependencies';
 
 /** What became of one ingested event. */
@@ -87,9 +88,12 @@ async function ingestMemberEvent(deps: Dependencies, workspace: Workspace, event
     const subscription = await deps.store.getActiveSubscription(workspace.id);
     if (!subscription) return;
     // A late event (its day already accrued) makes the next accrual recompute from its day.
+    // One dated on or before the member snapshot's cutoff makes the snapshot stale: the next run
+    // reads the whole history and folds it again (`loadMembers`).
     if (date <= subscription.accruedThrough) {
       const recomputeFrom = subscription.recomputeFrom ? minDate(subscription.recomputeFrom, date) : date;
-      await deps.store.putSubscription(workspace, { ...subscription, recomputeFrom, version: subscription.version + 1 });
+      const stale = subscription.membersFoldedThrough && date <= subscription.membersFoldedThrough;
+      await deps.store.putSubscription(workspace, { ...subscription, recomputeFrom, ...(stale ? { membersFoldedThrough: null } : {}), version: subscription.version + 1 });
     }
     await deps.store.markAccrualDue(workspace, date, addDays(date, 1));
     await warnIfOverSeats(deps, workspace, event, subscription.planId, subscription);
@@ -98,11 +102,11 @@ async function ingestMemberEvent(deps: Dependencies, workspace: Workspace, event
 }
 
 /** Fixed-seat plans (R8): a count above the seats bought raises a warning, never a charge. */
-async function warnIfOverSeats(deps: Dependencies, workspace: Workspace, event: AppEvent, planId: string, subscription: Parameters<typeof ownedSeatsOn>[0]): Promise<void> {
+async function warnIfOverSeats(deps: Dependencies, workspace: Workspace, event: AppEvent, planId: string, subscription: SubscriptionState): Promise<void> {
   const catalog = await loadCatalog(deps.store);
   const plan = findPlan(catalog, planId);
   if (plan.seatMode !== 'fixed') return;
-  const members = await deps.store.listMemberEvents(workspace.id);
+  const { members } = await loadContext(deps.store, workspace, catalog, subscription, toBillingDate(event.at, workspace.timezone));
   const count = billableCountAt(members, event.at, billableRolesOf(plan));
   const seats = ownedSeatsOn(subscription, toBillingDate(event.at, workspace.timezone));
   if (count <= seats) return;
@@ -124,14 +128,15 @@ async function startOnce(deps: Dependencies, workspace: Workspace, event: AppEve
   if (!catalog.plans.some((plan) => plan.id === detail.plan)) throw new RejectionError('unknown-plan', `plan ${detail.plan} is not in the catalog`);
   if (detail.addon && !catalog.addons.some((addon) => addon.id === detail.addon)) throw new RejectionError('unknown-addon', `add-on ${detail.addon} is not in the catalog`);
   const date = toBillingDate(event.at, workspace.timezone);
-  const [ctx, balance] = await Promise.all([loadContext(deps.store, workspace, catalog), deps.store.getBalance(workspace.id, workspace.currency)]);
+  const [loaded, balance] = await Promise.all([loadMembers(deps.store, workspace.id), deps.store.getBalance(workspace.id, workspace.currency)]);
+  const ctx = { workspace, catalog, members: loaded.members };
   const step = startSubscription(
     ctx,
     { subscriptionId: `sub_${workspace.id}_${date}`, planId: detail.plan, at: event.at, date, billingDay: detail.billingDay ?? workspace.billingDay, seats: detail.seats ?? null, addonId: detail.addon ?? null },
     balance,
     previous,
   );
-  await deps.store.applySteps(workspace, [step], event.at);
+  await deps.store.applySteps(workspace, await foldMembersInto(deps.store, workspace.id, loaded, [step]), event.at);
   return { status: 'stored' };
 }
 
@@ -143,8 +148,9 @@ async function cancelFromEvent(deps: Dependencies, workspace: Workspace, event: 
     const date = toBillingDate(event.at, workspace.timezone);
     // Catch up first, so "the current period" is the one containing the cancellation date.
     const catalog = await loadCatalog(deps.store);
-    const [ctx, unbilled, balance] = await Promise.all([loadContext(deps.store, workspace, catalog), deps.store.listUnbilledProrations(subscription), deps.store.getBalance(workspace.id, workspace.currency)]);
-    const steps = planBillingRun(ctx, subscription, unbilled, balance, date, { invoice: true });
+    const [loaded, unbilled, balance] = await Promise.all([loadMembers(deps.store, workspace.id, subscription), deps.store.listUnbilledProrations(subscription), deps.store.getBalance(workspace.id, workspace.currency)]);
+    const ctx = { workspace, catalog, members: loaded.members };
+    const steps = await foldMembersInto(deps.store, workspace.id, loaded, planBillingRun(ctx, subscription, unbilled, balance, date, { invoice: true }));
     await deps.store.applySteps(workspace, steps, event.at);
     const current = steps.reduce((latest, step) => step.subscription ?? latest, subscription);
     const canceled = cancelSubscription(current, date, detail.atPeriodEnd);

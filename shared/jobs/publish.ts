@@ -42,12 +42,14 @@ export function systemPublishRun(): PublishRun {
  * In AWS the table's stream hands new entries to this function; a sweep passes what
  * `listOutbox` finds, so an invoice written just before a crash is still announced.
  *
- * Each entry is claimed first (a conditional write with a lease), put on the bus, marked
- * published and deleted. A failed put releases the claim and throws, so the entry is retried;
- * a failed delete leaves the published marker, so nothing publishes it again. Entries go one
- * per PutEvents call, in order: a rejected batch would not say which of its events were
- * published. The event's `eventId` is the entry id on every attempt, so the one duplicate left
- * possible (a run dying between the put and the marker) is recognisable to consumers.
+ * Each entry is claimed first (a conditional write with a lease), put on the bus and deleted by
+ * its claimant (a delete conditioned on still holding the claim): two writes per event. Only
+ * when that delete fails is the entry marked published instead, so nothing publishes it again
+ * and a later run just deletes it. A failed put releases the claim and throws, so the entry is
+ * retried. Entries go one per PutEvents call, in order: a rejected batch would not say which of
+ * its events were published. The event's `eventId` is the entry id on every attempt, so the one
+ * duplicate left possible (a run dying, or its delete and mark both failing, after the put) is
+ * recognisable to consumers.
  * Stops at the first failure, leaving later entries for the retry, so they keep their order.
  */
 export async function publishOutbox(deps: Dependencies, entries: readonly OutboxEntry[], run: PublishRun): Promise<PublishReport> {
@@ -87,6 +89,12 @@ export async function publishOutbox(deps: Dependencies, entries: readonly Outbox
       throw error;
     }
     report.published += 1;
+    try {
+      await deps.store.deleteOutbox(entry, run.claimant);
+      continue;
+    } catch {
+      // Not deleted (a failed request, or our lease was taken over): the mark says which.
+    }
     if (await deps.store.markOutboxPublished(entry, run.claimant, run.clock().toISOString())) await cleanUp(entry);
     else report.lostLeases += 1;
   }

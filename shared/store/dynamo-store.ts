@@ -15,7 +15,7 @@ import type { Catalog, Workspace } from '../domain/catalog';
 import { ConflictError } from '../domain/errors';
 import { nextDueDate, type BillingStep } from '../domain/engine';
 import type { Balance, Invoice, InvoiceLine } from '../domain/invoice';
-import type { MemberEvent } from '../domain/members';
+import type { MemberEvent, MemberSnapshot } from '../domain/members';
 import { Money } from '../domain/money';
 import type { Proration } from '../domain/proration';
 import type { SubscriptionState } from '../domain/subscription';
@@ -167,7 +167,8 @@ function workspaceOf(item: Record<string, unknown>): Workspace {
   };
 }
 
-interface StoredBalance {
+/** The balances as the `BALANCE` item holds them (amounts as decimal strings). */
+export interface StoredBalance {
   billingCredit: string;
   aiCredits: number;
   version: number;
@@ -175,6 +176,13 @@ interface StoredBalance {
   nextInvoiceSeq?: number;
   /** The first subscription took the counter over (`Balance.invoiceCounterMoved`). */
   invoiceCounterMoved?: true;
+}
+
+/** The balances from their stored form in the workspace's currency; a workspace that never had any has zero, version 0. */
+export function balanceOf(stored: StoredBalance | undefined, currency: string): Balance {
+  if (!stored) return { billingCredit: Money.zero(currency), aiCredits: 0, version: 0 };
+  const counter = { ...(stored.nextInvoiceSeq === undefined ? {} : { nextInvoiceSeq: stored.nextInvoiceSeq }), ...(stored.invoiceCounterMoved ? { invoiceCounterMoved: true as const } : {}) };
+  return { billingCredit: Money.of(stored.billingCredit, currency), aiCredits: stored.aiCredits, version: stored.version, ...counter };
 }
 
 /**
@@ -317,8 +325,9 @@ export class BillingStore {
   }
 
   /**
-   * Stores a member event once (keyed by the delivering event's id): a redelivery is a no-op
-   * and returns false. The arrival sequence breaks ties between events at the same instant.
+   * Stores a member event once (keyed by its billing date and the delivering event's id): a
+   * redelivery is a no-op and returns false. The arrival sequence breaks ties between events at
+   * the same instant, and tells a snapshot which events arrived after it was folded.
    */
   async appendMemberEvent(ws: string, eventId: string, event: Omit<MemberEvent, 'seq'>): Promise<boolean> {
     const counter = await this.doc.send(
@@ -336,7 +345,7 @@ export class BillingStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...keys.memberEvent(ws, eventId), event: { ...event, seq } },
+          Item: { ...keys.memberEvent(ws, event.date, eventId), event: { ...event, seq } },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -347,13 +356,71 @@ export class BillingStore {
     }
   }
 
+  /** The whole member history of a workspace (every key layout), oldest first by arrival. */
   async listMemberEvents(ws: string): Promise<MemberEvent[]> {
+    return (await this.readMembers(ws)).events;
+  }
+
+  /**
+   * One Query for what billing reads of a workspace besides its subscription: its member events
+   * dated from `fromDate` on (every one without it, under either key layout), its member snapshot
+   * and its profile, which sort together (`keys.memberRange`). A quiet workspace's snapshot,
+   * empty tail and profile fit one 4 KB read unit.
+   */
+  async readMembers(ws: string, fromDate?: string): Promise<MemberRead> {
+    const range = keys.memberRange(ws, fromDate);
     const items = await this.queryAll({
       TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': keys.workspace(ws).pk, ':prefix': keys.memberPrefix() },
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': range.pk, ':from': range.from, ':to': range.to },
     });
-    return items.map((item) => item.event as MemberEvent);
+    const read: MemberRead = { events: [], legacyKeys: [] };
+    const seen = new Set<string>();
+    for (const item of items) {
+      const sk = String(item.sk);
+      if (sk === keys.workspace(ws).sk) read.workspace = workspaceOf(item);
+      else if (sk === keys.memberSnapshot(ws).sk) read.snapshot = { ...(item.snapshot as MemberSnapshot), version: Number(item.version) };
+      else if (sk.startsWith(keys.memberPrefix())) {
+        const event = item.event as MemberEvent;
+        if (!MEMBER_EVENT_KEY.test(sk)) read.legacyKeys.push({ sk, event });
+        // A move to the dated key that stopped halfway leaves the event under both keys.
+        const identity = `${event.seq}#${event.member}#${event.at}#${event.type}`;
+        if (seen.has(identity)) continue;
+        seen.add(identity);
+        read.events.push(event);
+      }
+    }
+    read.events.sort((a, b) => a.seq - b.seq);
+    return read;
+  }
+
+  /**
+   * Writes a workspace's member snapshot, conditioned on the version it was folded from (none:
+   * no snapshot yet), so a fold from a read older than another's refold (after a late event)
+   * never overwrites it. Events still under the key layout before snapshots and dated after the
+   * snapshot's cutoff are moved to their dated key first (the lazy migration: a tail read by date
+   * would not find them); older ones stay, read only by a whole-history read.
+   */
+  async putMemberSnapshot(ws: string, snapshot: MemberSnapshot, previousVersion: number, legacy: ReadonlyArray<{ sk: string; event: MemberEvent }> = []): Promise<void> {
+    for (const { sk, event } of legacy) {
+      if (event.date <= snapshot.cutoff) continue;
+      const eventId = sk.slice(keys.memberPrefix().length);
+      await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...keys.memberEvent(ws, event.date, eventId), event } }));
+      await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: keys.workspace(ws).pk, sk } }));
+    }
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.memberSnapshot(ws), snapshot: { cutoff: snapshot.cutoff, seq: snapshot.seq, members: snapshot.members }, version: previousVersion + 1 },
+          ConditionExpression: previousVersion === 0 ? 'attribute_not_exists(pk)' : 'version = :previous',
+          ...(previousVersion === 0 ? {} : { ExpressionAttributeValues: { ':previous': previousVersion } }),
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) throw new ConflictError(`member snapshot of ${ws} changed concurrently`);
+      throw error;
+    }
   }
 
   /** The workspace's active subscription, if any (one at a time). */
@@ -400,11 +467,13 @@ export class BillingStore {
   }
 
   async getBalance(ws: string, currency: string): Promise<Balance> {
+    return balanceOf(await this.getStoredBalance(ws), currency);
+  }
+
+  /** The balances item as stored (none: never written), read before the currency is known (`balanceOf`). */
+  async getStoredBalance(ws: string): Promise<StoredBalance | undefined> {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.balance(ws) }));
-    const stored = out.Item?.balance as StoredBalance | undefined;
-    if (!stored) return { billingCredit: Money.zero(currency), aiCredits: 0, version: 0 };
-    const counter = { ...(stored.nextInvoiceSeq === undefined ? {} : { nextInvoiceSeq: stored.nextInvoiceSeq }), ...(stored.invoiceCounterMoved ? { invoiceCounterMoved: true as const } : {}) };
-    return { billingCredit: Money.of(stored.billingCredit, currency), aiCredits: stored.aiCredits, version: stored.version, ...counter };
+    return out.Item?.balance as StoredBalance | undefined;
   }
 
   async listInvoices(ws: string): Promise<Invoice[]> {
@@ -750,10 +819,22 @@ export class BillingStore {
     }
   }
 
-  /** Deletes a published outbox entry; never one that is not marked published (it would be lost). */
-  async deleteOutbox(entry: { pk: string; sk: string }): Promise<void> {
+  /**
+   * Deletes an outbox entry: one marked published; or, with `claimant`, one that claimant holds and
+   * has just put on the bus (so a publish costs a claim and a delete, no mark). Never an entry that
+   * nobody has published (it would be lost), nor one whose claim was taken over.
+   */
+  async deleteOutbox(entry: { pk: string; sk: string }, claimant?: string): Promise<void> {
+    const condition = claimant ? 'attribute_exists(publishedAt) OR attribute_not_exists(pk) OR claimedBy = :claimant' : 'attribute_exists(publishedAt) OR attribute_not_exists(pk)';
     try {
-      await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: entry.pk, sk: entry.sk }, ConditionExpression: 'attribute_exists(publishedAt) OR attribute_not_exists(pk)' }));
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: entry.pk, sk: entry.sk },
+          ConditionExpression: condition,
+          ...(claimant ? { ExpressionAttributeValues: { ':claimant': claimant } } : {}),
+        }),
+      );
     } catch (error) {
       if (isConditionFailure(error)) throw new ConflictError(`outbox entry ${entry.sk} is not published yet`);
       throw error;
@@ -836,6 +917,19 @@ export function outboxEntriesFromStream(records: ReadonlyArray<{ eventName?: str
 function outboxEntryOf(item: Record<string, unknown>): OutboxEntry {
   return { pk: String(item.pk), sk: String(item.sk), id: String(item.id), detailType: String(item.detailType), detail: item.detail as Record<string, unknown> };
 }
+
+/** What `BillingStore.readMembers` found: the profile, the snapshot (with its item version) and the events read. */
+export interface MemberRead {
+  workspace?: Workspace;
+  snapshot?: MemberSnapshot & { version: number };
+  /** Events read, each once, in arrival order. */
+  events: MemberEvent[];
+  /** Events read under the key layout from before snapshots (`MEMBER#<eventId>`), to move. */
+  legacyKeys: Array<{ sk: string; event: MemberEvent }>;
+}
+
+/** A member event's key since snapshots: `MEMBER#<billing date>#<event id>`. */
+const MEMBER_EVENT_KEY = /^MEMBER#\d{4}-\d{2}-\d{2}#/;
 
 /** Where a due-index page ends: DynamoDB's `LastEvaluatedKey`, opaque to callers. */
 export type DuePageCursor = Record<string, unknown>;

@@ -8,7 +8,9 @@ import { fnv1a } from '../domain/hash';
  * |----------------------|------------------|----------------------------------|--------------------|---------------------|
  * | catalog              | CATALOG          | CATALOG                          |                    |                     |
  * | workspace profile    | WS#<ws>          | PROFILE                          |                    |                     |
- * | member event         | WS#<ws>          | MEMBER#<eventId>                 |                    |                     |
+ * | member event         | WS#<ws>          | MEMBER#<date>#<eventId>          |                    |                     |
+ * | member seq counter   | WS#<ws>          | MEMBERSEQ                        |                    |                     |
+ * | member snapshot      | WS#<ws>          | MEMBERSNAP                       |                    |                     |
  * | subscription         | WS#<ws>          | SUB#<subscriptionId>             | DUE#<shard>        | <dueInstant>#<ws>   |
  * | accrual marker       | WS#<ws>          | ACCRUE                           | ACCRUE#<shard>     | <dueInstant>#<ws>   |
  * | proration            | WS#<ws>          | PRORATION#<sub>#<seq, 8 digits>  |                    |                     |
@@ -22,9 +24,21 @@ import { fnv1a } from '../domain/hash';
 export const keys = {
   catalog: () => ({ pk: 'CATALOG', sk: 'CATALOG' }),
   workspace: (ws: string) => ({ pk: wsPk(ws), sk: 'PROFILE' }),
-  memberEvent: (ws: string, eventId: string) => ({ pk: wsPk(ws), sk: `MEMBER#${eventId}` }),
+  /**
+   * A member event, under its billing date so that "the events after a snapshot" is one key
+   * range (`memberRange`). Stored before snapshots it was `MEMBER#<eventId>`: those are read by
+   * a whole-history read only, and moved to this key when the first snapshot is folded.
+   */
+  memberEvent: (ws: string, date: string, eventId: string) => ({ pk: wsPk(ws), sk: `MEMBER#${date}#${eventId}` }),
   memberPrefix: () => 'MEMBER#',
   memberSeq: (ws: string) => ({ pk: wsPk(ws), sk: 'MEMBERSEQ' }),
+  memberSnapshot: (ws: string) => ({ pk: wsPk(ws), sk: 'MEMBERSNAP' }),
+  /**
+   * The sort-key range of one Query that reads a workspace's member events dated from `fromDate`
+   * (all of them without it), its snapshot, its arrival counter and its profile: nothing else
+   * sorts between `MEMBER#` and `PROFILE` (`MEMBERSEQ` < `MEMBERSNAP` < `PROFILE`).
+   */
+  memberRange: (ws: string, fromDate?: string) => ({ pk: wsPk(ws), from: fromDate ? `MEMBER#${fromDate}` : 'MEMBER#', to: 'PROFILE' }),
   subscription: (ws: string, subscriptionId: string) => ({ pk: wsPk(ws), sk: `SUB#${subscriptionId}` }),
   subscriptionPrefix: () => 'SUB#',
   accrualMarker: (ws: string) => ({ pk: wsPk(ws), sk: 'ACCRUE' }),

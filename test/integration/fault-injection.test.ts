@@ -63,7 +63,10 @@ function scriptedDeps(w: World, script: (call: Call) => Verdict): Dependencies &
 
 const named = (name: string, message: string, fields: Record<string, unknown> = {}) => Object.assign(new Error(message), { name }, fields);
 const profileOf = (call: Call) => (call.input.Key as { pk?: unknown; sk?: unknown } | undefined);
-const readsProfile = (call: Call, workspace: string) => profileOf(call)?.pk === `WS#${workspace}` && profileOf(call)?.sk === 'PROFILE';
+const rangeOf = (call: Call) => (call.input.ExpressionAttributeValues as { ':pk'?: unknown; ':to'?: unknown } | undefined);
+/** A read of the workspace's profile: by key, or the billing run's one Query that ends at it (member snapshot, events, profile). */
+const readsProfile = (call: Call, workspace: string) =>
+  (profileOf(call)?.pk === `WS#${workspace}` && profileOf(call)?.sk === 'PROFILE') || (rangeOf(call)?.[':pk'] === `WS#${workspace}` && rangeOf(call)?.[':to'] === 'PROFILE');
 const writesInvoice = (call: Call) =>
   Array.isArray(call.input.TransactItems) &&
   (call.input.TransactItems as Array<{ Put?: { Item?: { sk?: unknown } } }>).some((item) => String(item.Put?.Item?.sk ?? '').startsWith('INVOICE#'));
