@@ -87,8 +87,10 @@ export const DEFAULT_DUE_INDEX_WARM_THROUGHPUT: dynamodb.WarmThroughput = { writ
  * stated assumptions, to be replaced by a deployment's own figures (README, "Cost and scale"):
  * the table's warm write throughput (`DEFAULT_TABLE_WARM_THROUGHPUT`, 14,000 WRU/s, inside an
  * on-demand table's default 40,000 WRU/s quota), 10 WRU per invoice (a quiet renewal's
- * transaction plus the index, measured on DynamoDB Local) and 50 invoices per second per worker
- * (ten messages of a batch in flight, about 0.2 s of DynamoDB round trips each at 512 MB).
+ * transaction plus the index, measured on DynamoDB Local) and 25 invoices per second per worker:
+ * `npm run bench`'s projection of a 512 MB worker, whose batch of ten lasts one workspace's
+ * request chain at AWS latencies plus the batch's CPU time (about 10 ms an invoice measured on
+ * DynamoDB Local, stretched 3.5× for the CPU share Lambda gives 512 MB): about 0.4 s.
  */
 export interface WorkerSizing {
   /** Write capacity units per second the period start may use. */
@@ -105,7 +107,7 @@ export interface WorkerSizing {
 export const DEFAULT_WORKER_SIZING: WorkerSizing = {
   tableWriteUnitsPerSecond: DEFAULT_TABLE_WARM_THROUGHPUT.writeUnitsPerSecond ?? 4_000,
   writeUnitsPerInvoice: 10,
-  invoicesPerSecondPerWorker: 50,
+  invoicesPerSecondPerWorker: 25,
   headroom: 0.8,
 };
 
@@ -119,6 +121,9 @@ export function workerConcurrencyFor(sizing: WorkerSizing = DEFAULT_WORKER_SIZIN
   const workers = Math.floor((sizing.tableWriteUnitsPerSecond * sizing.headroom) / (sizing.writeUnitsPerInvoice * sizing.invoicesPerSecondPerWorker));
   return Math.min(1000, Math.max(2, workers));
 }
+
+/** Stream records per publisher invocation: each outbox entry is claimed, put on the bus and deleted, in order. */
+export const PUBLISHER_STREAM_BATCH_SIZE = 25;
 
 /** Messages per worker invocation: each is one workspace, billed in parallel with the others of its batch. */
 export const WORKER_BATCH_SIZE = 10;
@@ -141,7 +146,7 @@ export interface ProrataStackProps extends StackProps {
   /**
    * The workers' `MaximumConcurrency` on the work queue's event source mapping: the most worker
    * invocations billing at once.
-   * @default workerConcurrencyFor({ ...DEFAULT_WORKER_SIZING, tableWriteUnitsPerSecond: the table's warm write units }) (22 by default)
+   * @default workerConcurrencyFor({ ...DEFAULT_WORKER_SIZING, tableWriteUnitsPerSecond: the table's warm write units }) (44 by default)
    */
   readonly workerMaxConcurrency?: number;
   /**
@@ -412,7 +417,7 @@ export class ProrataStack extends Stack {
     this.publisherFunction.addEventSource(
       new DynamoEventSource(this.table, {
         startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-        batchSize: 25,
+        batchSize: PUBLISHER_STREAM_BATCH_SIZE,
         bisectBatchOnError: true,
         retryAttempts: 10,
         reportBatchItemFailures: true,
