@@ -48,6 +48,8 @@ export interface ProcessFigures {
   peakRssMb: number;
   /** Resident set size when the role started (Node, the loader and the imports), MB. */
   startRssMb: number;
+  /** Heap in use after the work and a full garbage collection, MB: what the work kept (grows with N only if something leaks). */
+  retainedHeapMb: number;
   capacity: CapacityReading;
   /** Bytes the role wrote to stdout (its Lambda log lines: Powertools logs and EMF metrics). */
   logBytes: number;
@@ -169,6 +171,8 @@ async function measured<T>(meter: { reading(): CapacityReading }, work: () => Pr
   const value = await work();
   const ms = performance.now() - started;
   const used = process.cpuUsage(cpu);
+  // The parent starts children with --expose-gc.
+  (globalThis as { gc?: () => void }).gc?.();
   return {
     value,
     figures: {
@@ -176,6 +180,7 @@ async function measured<T>(meter: { reading(): CapacityReading }, work: () => Pr
       cpuMs: (used.user + used.system) / 1000,
       peakRssMb: process.resourceUsage().maxRSS / 1024,
       startRssMb: startRss / 1024 / 1024,
+      retainedHeapMb: process.memoryUsage().heapUsed / 1024 / 1024,
       capacity: meter.reading(),
       logBytes,
     },

@@ -40,7 +40,7 @@ const CHILD = path.join(__dirname, 'child.ts');
  */
 export function runRole<T>(role: Role, input: unknown, handlers: Handlers = {}, env: Record<string, string> = {}): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = fork(CHILD, [], { execArgv: process.execArgv, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child: ChildProcess = fork(CHILD, [], { execArgv: [...process.execArgv, '--expose-gc'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let result: { value: unknown } | undefined;
     child.on('message', (message: unknown) => {
       const m = message as Partial<CallMessage & DoneMessage>;
