@@ -45,15 +45,18 @@ import { benchId, seedWorkspaces } from './bench/seed';
  * exactly once.
  */
 
-const { values: flags } = parseArgs({
-  options: {
-    workspaces: { type: 'string', default: '5000' },
-    workers: { type: 'string' },
-    json: { type: 'boolean', default: false },
-  },
-  strict: true,
-  allowPositionals: false,
-});
+/** The command line, parsed strictly: an unknown flag or a positional argument is an error. */
+function parseFlags() {
+  return parseArgs({
+    options: {
+      workspaces: { type: 'string', default: '5000' },
+      workers: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  }).values;
+}
 
 function positiveInteger(name: string, raw: string, max: number): number {
   const value = Number(raw);
@@ -105,6 +108,7 @@ function callsPerInvoice(reading: CapacityReading, invoices: number): Record<str
 const fixed = (value: number, digits = 1) => value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 async function main(): Promise<void> {
+  const flags = parseFlags();
   const count = positiveInteger('workspaces', flags.workspaces ?? '5000', 200_000);
   const workers = flags.workers === undefined ? LOCAL_WORKERS : positiveInteger('workers', flags.workers, 1000);
   const batchSize = WORKER_BATCH_SIZE;
@@ -209,7 +213,7 @@ async function main(): Promise<void> {
     const totalUsd = cost.reduce((sum, line) => sum + line.usd, 0);
 
     const rows: Row[] = [
-      { figure: 'job: invoices/s (dispatched, then billed by the workers)', value: jobRate, unit: '/s', note: `${invoices} invoices in ${fixed(worker.ms / 1000)} s, ${workers} workers × ${batchSize}` },
+      { figure: 'job: invoices/s (the workers, after the dispatch)', value: jobRate, unit: '/s', note: `${invoices} invoices in ${fixed(worker.ms / 1000)} s, ${workers} workers × ${batchSize}; dispatch ${fixed(dispatcher.ms / 1000)} s before` },
       { figure: 'raw floor, writes only: invoices/s', value: floorWritesRate, unit: '/s', note: `${fixed(floorWrites.calls / floorWrites.workspaces)} call per workspace, ${workers * batchSize} at once` },
       { figure: 'job / raw floor (writes only)', value: jobRate / floorWritesRate, unit: '×', target: { op: '≥', bound: 0.8 } },
       { figure: 'raw floor, every call: invoices/s', value: floorAllRate, unit: '/s', note: `${fixed(floorAll.calls / floorAll.workspaces)} calls per workspace` },
@@ -288,6 +292,8 @@ function printTable(rows: readonly Row[]): void {
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
+  // A wrong flag is the user's mistake: its message says which, without a stack.
+  const usage = error instanceof Error && ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') || error.message.startsWith('--'));
+  console.error(usage ? `npm run bench: ${(error as Error).message}\nusage: npm run bench [-- --workspaces N] [--workers W] [--json]` : error);
   process.exit(1);
 });

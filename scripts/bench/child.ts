@@ -12,6 +12,15 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
   type AttributeValue,
+  type BatchGetItemCommandInput,
+  type BatchWriteItemCommandInput,
+  type DeleteItemCommandInput,
+  type GetItemCommandInput,
+  type PutItemCommandInput,
+  type QueryCommandInput,
+  type TransactGetItemsCommandInput,
+  type TransactWriteItemsCommandInput,
+  type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { createPublisherHandler } from '../../functions/publisher/handler';
@@ -55,16 +64,17 @@ export interface ProcessFigures {
   logBytes: number;
 }
 
-/** The dispatcher's input and result. */
+/** The dispatcher's input: where the table is. */
 export interface DispatcherInput {
   config: DynamoDBClientConfig;
   tableName: string;
 }
+/** What the dispatcher did (its bounded report) and cost. */
 export interface DispatcherResult extends ProcessFigures {
   report: DispatchReport;
 }
 
-/** The worker's input and result: `workers` pollers (the mapping's `MaximumConcurrency`) of `batchSize` messages. */
+/** The worker's input: `workers` pollers (the mapping's `MaximumConcurrency`) of `batchSize` messages. */
 export interface WorkerInput {
   config: DynamoDBClientConfig;
   tableName: string;
@@ -74,6 +84,7 @@ export interface WorkerInput {
   /** Workspaces whose DynamoDB calls are recorded, for the raw floor to replay. */
   sampleIds: string[];
 }
+/** What the workers billed, their invocations, cost, and the sample workspaces' recorded calls. */
 export interface WorkerResult extends ProcessFigures {
   invocations: number;
   crashes: number;
@@ -97,6 +108,7 @@ export interface FloorInput {
   /** Only the writes (`TransactWriteItems`, `PutItem`, …), as issue 10 defines the floor; else every call. */
   writesOnly: boolean;
 }
+/** What a raw floor sent and cost. */
 export interface FloorResult extends ProcessFigures {
   workspaces: number;
   calls: number;
@@ -113,6 +125,7 @@ export interface PublisherInput {
   batchSize: number;
   concurrency: number;
 }
+/** What the publisher published (and its EventBridge chunks) and cost. */
 export interface PublisherResult extends ProcessFigures {
   records: number;
   invocations: number;
@@ -128,15 +141,15 @@ const WRITE_COMMANDS = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteIt
 type Input = Record<string, unknown>;
 /** The low-level commands a replay may need, by the name the middleware saw. */
 const COMMANDS: Record<string, (client: DynamoDBClient, input: Input) => Promise<unknown>> = {
-  GetItemCommand: (client, input) => client.send(new GetItemCommand(input as never)),
-  QueryCommand: (client, input) => client.send(new QueryCommand(input as never)),
-  BatchGetItemCommand: (client, input) => client.send(new BatchGetItemCommand(input as never)),
-  TransactGetItemsCommand: (client, input) => client.send(new TransactGetItemsCommand(input as never)),
-  PutItemCommand: (client, input) => client.send(new PutItemCommand(input as never)),
-  UpdateItemCommand: (client, input) => client.send(new UpdateItemCommand(input as never)),
-  DeleteItemCommand: (client, input) => client.send(new DeleteItemCommand(input as never)),
-  BatchWriteItemCommand: (client, input) => client.send(new BatchWriteItemCommand(input as never)),
-  TransactWriteItemsCommand: (client, input) => client.send(new TransactWriteItemsCommand(input as never)),
+  GetItemCommand: (client, input) => client.send(new GetItemCommand(input as unknown as GetItemCommandInput)),
+  QueryCommand: (client, input) => client.send(new QueryCommand(input as unknown as QueryCommandInput)),
+  BatchGetItemCommand: (client, input) => client.send(new BatchGetItemCommand(input as unknown as BatchGetItemCommandInput)),
+  TransactGetItemsCommand: (client, input) => client.send(new TransactGetItemsCommand(input as unknown as TransactGetItemsCommandInput)),
+  PutItemCommand: (client, input) => client.send(new PutItemCommand(input as unknown as PutItemCommandInput)),
+  UpdateItemCommand: (client, input) => client.send(new UpdateItemCommand(input as unknown as UpdateItemCommandInput)),
+  DeleteItemCommand: (client, input) => client.send(new DeleteItemCommand(input as unknown as DeleteItemCommandInput)),
+  BatchWriteItemCommand: (client, input) => client.send(new BatchWriteItemCommand(input as unknown as BatchWriteItemCommandInput)),
+  TransactWriteItemsCommand: (client, input) => client.send(new TransactWriteItemsCommand(input as unknown as TransactWriteItemsCommandInput)),
 };
 
 /**

@@ -86,6 +86,8 @@ export function callParent<T>(method: string, payload: unknown): Promise<T> {
  * and exits (non-zero, after printing it, on an error).
  */
 export function serveRoles(play: (role: Role, input: unknown) => Promise<unknown>): void {
+  // A parent that died (or was interrupted) takes its children with it.
+  process.once('disconnect', () => process.exit(1));
   process.on('message', (message: unknown) => {
     const m = message as Partial<ReplyMessage & StartMessage>;
     if (typeof m.reply === 'number') {
