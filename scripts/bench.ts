@@ -22,7 +22,7 @@ import type { DispatcherResult, FloorResult, PublisherResult, WorkerResult } fro
 // The pure-core figure's seam: swap this import for `./core-bench` once branch `core` is merged.
 import { measureCoreSpeed } from './bench/core-speed';
 import { runRole } from './bench/ipc';
-import { benchId, seedWorkspaces } from './bench/seed';
+import { BENCH_RUN, benchId, seedWorkspaces } from './bench/seed';
 
 /**
  * `npm run bench [-- --workspaces N] [--workers W] [--json]`: what the period start costs and how
@@ -35,8 +35,9 @@ import { benchId, seedWorkspaces } from './bench/seed';
  *    server installs from the registries this project can use, see `simulator/in-process-queue.ts`);
  * 4. the real worker handler in another child, `W` pollers of `WORKER_BATCH_SIZE` messages (the
  *    event source mapping's `MaximumConcurrency`; `LOCAL_WORKERS` unless `--workers`);
- * 5. the raw floor in a third: what the worker sent for 20 sample workspaces, replayed for fresh
- *    ones as bare SDK calls at the same concurrency (writes only, and every call);
+ * 5. the raw floor in a third: what the worker sent for 20 sample workspaces (billed first, alone),
+ *    replayed for fresh ones as bare SDK calls at the same concurrency (writes only, and every
+ *    call), half before the job and half after;
  * 6. the real publisher handler on the renewals' outbox entries, as stream batches;
  *
  * and from the measurements, the AWS cost per 1M renewals and the minutes the 1st takes with the
@@ -101,6 +102,20 @@ function unitsOf(reading: CapacityReading, tableName: string, invoices: number) 
   };
 }
 
+/** Two runs of a floor as one: their workspaces, calls, times and units summed. */
+function addFloors(a: FloorResult, b: FloorResult): FloorResult {
+  return {
+    ...b,
+    ms: a.ms + b.ms,
+    cpuMs: a.cpuMs + b.cpuMs,
+    peakRssMb: Math.max(a.peakRssMb, b.peakRssMb),
+    workspaces: a.workspaces + b.workspaces,
+    calls: a.calls + b.calls,
+    retries: a.retries + b.retries,
+    capacity: { ...b.capacity, rru: a.capacity.rru + b.capacity.rru, wru: a.capacity.wru + b.capacity.wru, calls: a.capacity.calls + b.capacity.calls },
+  };
+}
+
 function callsPerInvoice(reading: CapacityReading, invoices: number): Record<string, number> {
   return Object.fromEntries(Object.entries(reading.byOperation).map(([operation, units]) => [operation, units.calls / invoices]));
 }
@@ -126,12 +141,18 @@ async function main(): Promise<void> {
     const tableName = `bench-${randomUUID()}`;
     await dynamo.createTable(tableName);
     const jobIds = Array.from({ length: count }, (_, i) => benchId('j', i));
-    const seeded = await seedWorkspaces(dynamo, tableName, jobIds);
-    log(`seeded ${count} workspaces (${seeded.itemsPerWorkspace} items each, BatchWriteItem) in ${fixed(seeded.ms / 1000)} s`);
+    const sampleIds = Array.from({ length: SAMPLES }, (_, i) => benchId('s', i));
+    // Each floor runs half before the job and half after it, so a change of the machine's load
+    // during the run weighs on both; the second halves are seeded after the dispatch, which must
+    // not find them due.
+    const half = Math.ceil(floorCount / 2);
+    const floorIds = (set: string, from: number) => Array.from({ length: half }, (_, i) => benchId(set, from + i));
+    const seeded = await seedWorkspaces(dynamo, tableName, [...jobIds, ...sampleIds, ...floorIds('f', 0), ...floorIds('r', 0)]);
+    log(`seeded ${seeded.workspaces} workspaces (${seeded.itemsPerWorkspace} items each, BatchWriteItem) in ${fixed(seeded.ms / 1000)} s`);
 
     // The queue: SQS's semantics in this process; the children send, receive and delete through it.
     const queue = new InProcessQueue({ visibilityTimeoutMs: 600_000, maxReceiveCount: WORK_MAX_RECEIVE_COUNT });
-    const queueCalls = { send: 0, receive: 0, delete: 0 };
+    let queueCalls = { send: 0, receive: 0, delete: 0 };
     const handlers = {
       send: (messages: unknown) => {
         queueCalls.send += 1;
@@ -149,11 +170,25 @@ async function main(): Promise<void> {
       },
     };
     const config = dynamo.config;
+    const workerInput = { config, tableName, workers, batchSize, maxReceiveCount: WORK_MAX_RECEIVE_COUNT };
+    const workerEnv = { POWERTOOLS_LOG_LEVEL: 'INFO' };
+
+    // The samples: billed first by the same worker, which records their calls for the floors.
+    for (let i = 0; i < sampleIds.length; i += 10) {
+      await queue.sendBatch(sampleIds.slice(i, i + 10).map((workspace) => ({ job: 'invoicing', workspace, sortKey: `${seeded.dueAt}#${workspace}`, scheduledTime: BENCH_RUN })));
+    }
+    const recording = await runRole<WorkerResult>('worker', { ...workerInput, sampleIds }, handlers, workerEnv);
+    const samples = sampleIds.map((id) => ({ id, calls: recording.recorded[id] ?? [] }));
+    if (recording.invoiced !== SAMPLES || samples.some((sample) => sample.calls.length === 0)) throw new Error(`the sample workspaces were not all billed and recorded (${recording.invoiced} of ${SAMPLES})`);
+    queueCalls = { send: 0, receive: 0, delete: 0 };
+
+    const floorInput = { config, tableName, concurrency: workers * batchSize, dueShards: DEFAULT_DUE_SHARDS, samples };
+    const floorWritesBefore = await runRole<FloorResult>('floor', { ...floorInput, ids: floorIds('f', 0), writesOnly: true });
+    const floorAllBefore = await runRole<FloorResult>('floor', { ...floorInput, ids: floorIds('r', 0), writesOnly: false });
 
     const dispatcher = await runRole<DispatcherResult>('dispatcher', { config, tableName }, handlers);
     log(`dispatcher: ${dispatcher.report.dispatched} of ${dispatcher.report.due} due dispatched in ${fixed(dispatcher.ms / 1000)} s`);
-    const sampleIds = jobIds.filter((_, i) => i % Math.max(1, Math.floor(count / SAMPLES)) === 0).slice(0, SAMPLES);
-    const worker = await runRole<WorkerResult>('worker', { config, tableName, workers, batchSize, maxReceiveCount: WORK_MAX_RECEIVE_COUNT, sampleIds }, handlers, { POWERTOOLS_LOG_LEVEL: 'INFO' });
+    const worker = await runRole<WorkerResult>('worker', { ...workerInput, sampleIds: [] }, handlers, workerEnv);
     log(`workers: ${worker.invoiced} invoiced in ${fixed(worker.ms / 1000)} s (${worker.invocations} invocations, ${worker.alreadyBilled} already billed, ${worker.failed} failed)`);
 
     const problems: string[] = [];
@@ -161,19 +196,12 @@ async function main(): Promise<void> {
     if (worker.invoiced !== count || worker.invoices !== count) problems.push(`invoiced ${worker.invoiced} workspaces (${worker.invoices} invoices) of ${count}`);
     if (worker.failed > 0 || worker.crashes > 0) problems.push(`${worker.failed} failed, ${worker.crashes} crashed: ${worker.failures.join('; ')}`);
     if (queue.depth > 0 || queue.deadLetters.length > 0) problems.push(`queue left ${queue.depth} messages, ${queue.deadLetters.length} dead letters`);
-    const samples = sampleIds.map((id) => ({ id, calls: worker.recorded[id] ?? [] }));
-    if (samples.some((sample) => sample.calls.length === 0)) problems.push('a sample workspace sent no recorded call');
     if (problems.length > 0) throw new Error(`the job did not bill every workspace exactly once: ${problems.join('; ')}`);
 
-    // The floors bill fresh clones, seeded now so that the dispatcher never saw them due.
-    const floorWriteIds = Array.from({ length: floorCount }, (_, i) => benchId('f', i));
-    const floorAllIds = Array.from({ length: floorCount }, (_, i) => benchId('r', i));
-    const floorSeed = await seedWorkspaces(dynamo, tableName, [...floorWriteIds, ...floorAllIds]);
-    log(`seeded ${2 * floorCount} workspaces for the raw floors in ${fixed(floorSeed.ms / 1000)} s`);
-    const floorInput = { config, tableName, concurrency: workers * batchSize, dueShards: DEFAULT_DUE_SHARDS, samples };
-    const floorWrites = await runRole<FloorResult>('floor', { ...floorInput, ids: floorWriteIds, writesOnly: true });
-    const floorAll = await runRole<FloorResult>('floor', { ...floorInput, ids: floorAllIds, writesOnly: false });
-    log(`raw floor: writes only ${fixed(floorWrites.ms / 1000)} s, every call ${fixed(floorAll.ms / 1000)} s for ${floorCount} workspaces each`);
+    const floorSeed = await seedWorkspaces(dynamo, tableName, [...floorIds('f', half), ...floorIds('r', half)]);
+    const floorWrites = addFloors(floorWritesBefore, await runRole<FloorResult>('floor', { ...floorInput, ids: floorIds('f', half), writesOnly: true }));
+    const floorAll = addFloors(floorAllBefore, await runRole<FloorResult>('floor', { ...floorInput, ids: floorIds('r', half), writesOnly: false }));
+    log(`raw floor: writes only ${fixed(floorWrites.ms / 1000)} s, every call ${fixed(floorAll.ms / 1000)} s for ${floorWrites.workspaces} workspaces each, half before the job, half after`);
 
     const publisher = await runRole<PublisherResult>('publisher', { config, tableName, outboxShards: 4, sample: Math.min(count, PUBLISHER_SAMPLE), batchSize: PUBLISHER_STREAM_BATCH_SIZE, concurrency: PUBLISHER_CONCURRENCY }, {}, { POWERTOOLS_LOG_LEVEL: 'INFO' });
     if (publisher.published !== publisher.records || publisher.failedBatches > 0) throw new Error(`the publisher published ${publisher.published} of ${publisher.records} entries (${publisher.failedBatches} failed batches)`);
@@ -246,13 +274,13 @@ async function main(): Promise<void> {
       cost: cost.map((line) => ({ ...line, usd: Number(line.usd.toFixed(4)) })),
       projection: { ...projection, renewals: RENEWALS, assumedLatencyMs: AWS_LATENCY_MS, deployment },
       measured,
-      seeding: { job: seeded, floors: floorSeed },
+      seeding: { beforeTheJob: seeded, floorsAfterTheJob: floorSeed },
       queue: { ...queueCalls, inProcess: true },
       processes: {
         dispatcher: { ms: dispatcher.ms, cpuMs: dispatcher.cpuMs, peakRssMb: dispatcher.peakRssMb, startRssMb: dispatcher.startRssMb, retainedHeapMb: dispatcher.retainedHeapMb, report: dispatcher.report },
         worker: { ms: worker.ms, cpuMs: worker.cpuMs, peakRssMb: worker.peakRssMb, startRssMb: worker.startRssMb, retainedHeapMb: worker.retainedHeapMb, invocations: worker.invocations, logBytes: worker.logBytes },
-        floorWrites: { ms: floorWrites.ms, cpuMs: floorWrites.cpuMs, peakRssMb: floorWrites.peakRssMb, calls: floorWrites.calls, wruPerWorkspace: floorWrites.capacity.wru / floorWrites.workspaces },
-        floorAll: { ms: floorAll.ms, cpuMs: floorAll.cpuMs, peakRssMb: floorAll.peakRssMb, calls: floorAll.calls, wruPerWorkspace: floorAll.capacity.wru / floorAll.workspaces, rruPerWorkspace: floorAll.capacity.rru / floorAll.workspaces },
+        floorWrites: { ms: floorWrites.ms, cpuMs: floorWrites.cpuMs, peakRssMb: floorWrites.peakRssMb, calls: floorWrites.calls, retries: floorWrites.retries, wruPerWorkspace: floorWrites.capacity.wru / floorWrites.workspaces },
+        floorAll: { ms: floorAll.ms, cpuMs: floorAll.cpuMs, peakRssMb: floorAll.peakRssMb, calls: floorAll.calls, retries: floorAll.retries, wruPerWorkspace: floorAll.capacity.wru / floorAll.workspaces, rruPerWorkspace: floorAll.capacity.rru / floorAll.workspaces },
         publisher: { ms: publisher.ms, cpuMs: publisher.cpuMs, peakRssMb: publisher.peakRssMb, published: publisher.published, eventBytes: publisher.eventBytes, logBytes: publisher.logBytes },
       },
       capacity: { dispatcher: dispatcher.capacity, worker: worker.capacity, publisher: publisher.capacity },

@@ -221,22 +221,24 @@ async function work(input: WorkerInput): Promise<WorkerResult> {
   const meter = meterCapacity(doc);
   const samples = new Set(input.sampleIds);
   const recorded: Record<string, RecordedCall[]> = Object.fromEntries(input.sampleIds.map((id) => [id, []]));
-  // Records the calls naming a sample workspace (keys and invoice ids hold its id; the batch's
-  // shared catalog read names none), as DynamoDB receives them: marshalled.
-  doc.middlewareStack.add(
-    (next, context) => async (args) => {
-      // Cheap first: the workspace partition the call addresses; the whole input only when that is not found.
-      const pk = partitionOf(args.input as Input);
-      const id = pk === undefined ? input.sampleIds.find((sample) => JSON.stringify(args.input).includes(sample)) : samples.has(pk.slice(3)) ? pk.slice(3) : undefined;
-      if (id !== undefined) {
-        const { ClientRequestToken: _token, ...rest } = args.input as Input;
-        recorded[id].push({ command: String(context.commandName), input: JSON.stringify(rest) });
-      }
-      return next(args);
-    },
-    // At the build step the document client has marshalled the input (its marshalling runs just before serialization).
-    { step: 'build', name: 'benchRecorder' },
-  );
+  if (samples.size > 0) {
+    // Records the calls naming a sample workspace (keys and invoice ids hold its id; the batch's
+    // shared catalog read names none), as DynamoDB receives them: marshalled.
+    doc.middlewareStack.add(
+      (next, context) => async (args) => {
+        // Cheap first: the workspace partition the call addresses; the whole input only when that is not found.
+        const pk = partitionOf(args.input as Input);
+        const id = pk === undefined ? input.sampleIds.find((sample) => JSON.stringify(args.input).includes(sample)) : samples.has(pk.slice(3)) ? pk.slice(3) : undefined;
+        if (id !== undefined) {
+          const { ClientRequestToken: _token, ...rest } = args.input as Input;
+          recorded[id].push({ command: String(context.commandName), input: JSON.stringify(rest) });
+        }
+        return next(args);
+      },
+      // At the build step the document client has marshalled the input (its marshalling runs just before serialization).
+      { step: 'build', name: 'benchRecorder' },
+    );
+  }
   const deps: Dependencies = { store: new BillingStore(doc, { tableName: input.tableName }), publisher: { publish: async () => undefined } };
   const batches: WorkerBatchReport[] = [];
   const handler = createWorkerHandler(() => deps, { maxReceiveCount: input.maxReceiveCount, metrics: powertoolsMetrics() }, (report) => void batches.push(report));

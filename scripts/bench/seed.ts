@@ -55,6 +55,8 @@ export interface SeedReport {
   ms: number;
   /** Items per workspace, as the store wrote them for the template. */
   itemsPerWorkspace: number;
+  /** The instant the seeded subscriptions are due (their due-index entry is `<dueAt>#<workspace>`). */
+  dueAt: string;
 }
 
 /**
@@ -93,6 +95,8 @@ export async function seedWorkspaces(dynamo: LocalDynamo, tableName: string, ids
     start = page.LastEvaluatedKey;
   } while (start);
   if (!catalog || template.length === 0) throw new Error('the template workspace left no items to clone');
+  const dueAt = template.find((item) => item.gsi1pk?.S?.startsWith('DUE#'))?.gsi1sk?.S?.split('#')[0];
+  if (!dueAt) throw new Error('the template subscription has no due-index entry');
 
   const text = JSON.stringify(template);
   const requests: WriteRequest[] = [{ PutRequest: { Item: catalog } }];
@@ -116,5 +120,5 @@ export async function seedWorkspaces(dynamo: LocalDynamo, tableName: string, ids
     }),
   );
   client.destroy();
-  return { workspaces: ids.length, items: requests.length, ms: performance.now() - started, itemsPerWorkspace: template.length };
+  return { workspaces: ids.length, items: requests.length, ms: performance.now() - started, itemsPerWorkspace: template.length, dueAt };
 }
