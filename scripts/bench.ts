@@ -73,6 +73,8 @@ function positiveInteger(name: string, raw: string, max: number): number {
 const LOCAL_WORKERS = 4;
 /** Fresh workspaces each raw floor bills (at most): its figure is a rate. */
 const FLOOR_WORKSPACES = 600;
+/** Workspaces each floor process bills untimed first (its warm-up). */
+const FLOOR_WARMUP = 100;
 /** Workspaces whose calls the floor replays. */
 const SAMPLES = 20;
 /** Outbox entries the publisher is measured on (its figures are per invoice). */
@@ -147,7 +149,9 @@ async function main(): Promise<void> {
     // not find them due.
     const half = Math.ceil(floorCount / 2);
     const floorIds = (set: string, from: number) => Array.from({ length: half }, (_, i) => benchId(set, from + i));
-    const seeded = await seedWorkspaces(dynamo, tableName, [...jobIds, ...sampleIds, ...floorIds('f', 0), ...floorIds('r', 0)]);
+    // Each floor process first bills workspaces of its own, untimed, to warm up.
+    const warmupIds = (run: number) => Array.from({ length: FLOOR_WARMUP }, (_, i) => benchId('w', run * FLOOR_WARMUP + i));
+    const seeded = await seedWorkspaces(dynamo, tableName, [...jobIds, ...sampleIds, ...floorIds('f', 0), ...floorIds('r', 0), ...warmupIds(0), ...warmupIds(1)]);
     log(`seeded ${seeded.workspaces} workspaces (${seeded.itemsPerWorkspace} items each, BatchWriteItem) in ${fixed(seeded.ms / 1000)} s`);
 
     // The queue: SQS's semantics in this process; the children send, receive and delete through it.
@@ -183,8 +187,8 @@ async function main(): Promise<void> {
     queueCalls = { send: 0, receive: 0, delete: 0 };
 
     const floorInput = { config, tableName, concurrency: workers * batchSize, dueShards: DEFAULT_DUE_SHARDS, samples };
-    const floorWritesBefore = await runRole<FloorResult>('floor', { ...floorInput, ids: floorIds('f', 0), writesOnly: true });
-    const floorAllBefore = await runRole<FloorResult>('floor', { ...floorInput, ids: floorIds('r', 0), writesOnly: false });
+    const floorWritesBefore = await runRole<FloorResult>('floor', { ...floorInput, ids: floorIds('f', 0), warmupIds: warmupIds(0), writesOnly: true });
+    const floorAllBefore = await runRole<FloorResult>('floor', { ...floorInput, ids: floorIds('r', 0), warmupIds: warmupIds(1), writesOnly: false });
 
     const dispatcher = await runRole<DispatcherResult>('dispatcher', { config, tableName }, handlers);
     log(`dispatcher: ${dispatcher.report.dispatched} of ${dispatcher.report.due} due dispatched in ${fixed(dispatcher.ms / 1000)} s`);
@@ -198,9 +202,9 @@ async function main(): Promise<void> {
     if (queue.depth > 0 || queue.deadLetters.length > 0) problems.push(`queue left ${queue.depth} messages, ${queue.deadLetters.length} dead letters`);
     if (problems.length > 0) throw new Error(`the job did not bill every workspace exactly once: ${problems.join('; ')}`);
 
-    const floorSeed = await seedWorkspaces(dynamo, tableName, [...floorIds('f', half), ...floorIds('r', half)]);
-    const floorWrites = addFloors(floorWritesBefore, await runRole<FloorResult>('floor', { ...floorInput, ids: floorIds('f', half), writesOnly: true }));
-    const floorAll = addFloors(floorAllBefore, await runRole<FloorResult>('floor', { ...floorInput, ids: floorIds('r', half), writesOnly: false }));
+    const floorSeed = await seedWorkspaces(dynamo, tableName, [...floorIds('f', half), ...floorIds('r', half), ...warmupIds(2), ...warmupIds(3)]);
+    const floorWrites = addFloors(floorWritesBefore, await runRole<FloorResult>('floor', { ...floorInput, ids: floorIds('f', half), warmupIds: warmupIds(2), writesOnly: true }));
+    const floorAll = addFloors(floorAllBefore, await runRole<FloorResult>('floor', { ...floorInput, ids: floorIds('r', half), warmupIds: warmupIds(3), writesOnly: false }));
     log(`raw floor: writes only ${fixed(floorWrites.ms / 1000)} s, every call ${fixed(floorAll.ms / 1000)} s for ${floorWrites.workspaces} workspaces each, half before the job, half after`);
 
     const publisher = await runRole<PublisherResult>('publisher', { config, tableName, outboxShards: 4, sample: Math.min(count, PUBLISHER_SAMPLE), batchSize: PUBLISHER_STREAM_BATCH_SIZE, concurrency: PUBLISHER_CONCURRENCY }, {}, { POWERTOOLS_LOG_LEVEL: 'INFO' });

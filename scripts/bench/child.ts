@@ -105,6 +105,8 @@ export interface FloorInput {
   dueShards: number;
   samples: Array<{ id: string; calls: RecordedCall[] }>;
   ids: string[];
+  /** Fresh workspaces billed first, untimed, to warm the process up. */
+  warmupIds: string[];
   /** Only the writes (`TransactWriteItems`, `PutItem`, …), as issue 10 defines the floor; else every call. */
   writesOnly: boolean;
 }
@@ -288,20 +290,24 @@ async function floor(input: FloorInput): Promise<FloorResult> {
   const client = new DynamoDBClient(input.config);
   const meter = meterCapacity(client);
   const plans = input.samples.map((sample) => ({ id: sample.id, calls: sample.calls.filter((call) => !input.writesOnly || WRITE_COMMANDS.has(call.command)) }));
+  // Every request is built before the timing: the floor is the SDK and DynamoDB Local, not the cloning.
+  const requestsOf = (ids: readonly string[]) =>
+    ids.map((id, index) => {
+      const plan = plans[index % plans.length];
+      return plan.calls.map((call) => {
+        const build = COMMANDS[call.command];
+        if (!build) throw new Error(`the floor cannot replay ${call.command}`);
+        return { command: call.command, build, request: JSON.parse(cloneText(call.input, plan.id, id, input.dueShards)) as Input };
+      });
+    });
   let calls = 0;
   let retries = 0;
-  let next = 0;
-  const { figures } = await measured(meter, () =>
-    Promise.all(
+  const replay = async (workspaces: ReturnType<typeof requestsOf>) => {
+    let next = 0;
+    await Promise.all(
       Array.from({ length: input.concurrency }, async () => {
-        while (next < input.ids.length) {
-          const index = next++;
-          const id = input.ids[index];
-          const plan = plans[index % plans.length];
-          for (const call of plan.calls) {
-            const build = COMMANDS[call.command];
-            if (!build) throw new Error(`the floor cannot replay ${call.command}`);
-            const request = JSON.parse(cloneText(call.input, plan.id, id, input.dueShards)) as Input;
+        while (next < workspaces.length) {
+          for (const { command, build, request } of workspaces[next++]) {
             // As the worker does (its retry policy), a call DynamoDB Local fails under load is sent again.
             for (let attempt = 1; ; attempt += 1) {
               try {
@@ -309,7 +315,7 @@ async function floor(input: FloorInput): Promise<FloorResult> {
                 break;
               } catch (error) {
                 const fault = (error as { $fault?: string; name?: string }) ?? {};
-                if (attempt >= 5 || (fault.$fault !== 'server' && fault.name !== 'TransactionConflictException')) throw new Error(`the floor's ${call.command} failed: ${String(error)}: ${JSON.stringify(request).slice(0, 3000)}`);
+                if (attempt >= 5 || (fault.$fault !== 'server' && fault.name !== 'TransactionConflictException')) throw new Error(`the floor's ${command} failed: ${String(error)}: ${JSON.stringify(request).slice(0, 3000)}`);
                 retries += 1;
                 await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
               }
@@ -318,8 +324,15 @@ async function floor(input: FloorInput): Promise<FloorResult> {
           }
         }
       }),
-    ),
-  );
+    );
+  };
+  // A warm-up on workspaces of its own, untimed and unmetered: the worker it is compared with is warm too.
+  await replay(requestsOf(input.warmupIds));
+  meter.reset();
+  calls = 0;
+  retries = 0;
+  const measuredRequests = requestsOf(input.ids);
+  const { figures } = await measured(meter, () => replay(measuredRequests));
   return { ...figures, workspaces: input.ids.length, calls, retries };
 }
 
