@@ -17,6 +17,12 @@ export const DEFAULT_TIMEOUT = Duration.seconds(30);
 /** Lambda's maximum; the invoicing and accrual jobs sweep every workspace due in the hour. */
 export const JOB_TIMEOUT = Duration.minutes(15);
 
+/**
+ * Memory of every Prorata Lambda, MB. Lambda gives a function CPU in proportion (a full vCPU at
+ * 1,769 MB), which `npm run bench` uses to turn measured CPU time into billed duration.
+ */
+export const FUNCTION_MEMORY_MB = 512;
+
 /** Properties of a {@link BillingFunction}: only what legitimately varies between Prorata's Lambdas. */
 export interface BillingFunctionProps {
   /** Directory under `functions/` that holds `handler.ts` exporting `handler`, e.g. `'ingest'`. */
@@ -78,7 +84,7 @@ export class BillingFunction extends NodejsFunction {
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: 512,
+      memorySize: FUNCTION_MEMORY_MB,
       timeout: props.timeout ?? DEFAULT_TIMEOUT,
       tracing: lambda.Tracing.ACTIVE,
       logGroup,

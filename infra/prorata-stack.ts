@@ -60,13 +60,42 @@ export const PUBLISHER_SWEEP_INTERVAL = Duration.minutes(15);
 export const JOB_RESERVED_CONCURRENCY = 2;
 
 /**
+ * The period start the stack is sized for: a million renewals on the 1st, billed within a quarter
+ * of an hour, which leaves five minutes of the 20-minute target (issue 10) for the pollers'
+ * ramp-up, throttled retries and the stragglers of the last batches.
+ */
+export const PERIOD_START_TARGET = { renewals: 1_000_000, minutes: 15 } as const;
+
+/**
+ * The table's warm throughput (DynamoDB pre-warming): the write and read units per second it
+ * serves at once, without first scaling out from its history. A new on-demand table starts at
+ * 4,000 WRU/s and 12,000 RRU/s and on-demand only doubles its previous peak within 30 minutes, so
+ * the first 1st would throttle long before the workers' ceiling. The writes are sized as
+ * `PERIOD_START_TARGET.renewals × writeUnitsPerInvoice ÷ (minutes × 60) ÷ headroom`, rounded up
+ * to a thousand: 1,000,000 × 10 ÷ 900 ÷ 0.8 = 13,889 → 14,000 WRU/s; the reads stay at the
+ * on-demand default (a renewal reads about a fifth of what it writes). Pre-warming is a one-time
+ * charge when set or raised, not a per-request price. `npm run bench` projects the 1st from it.
+ */
+export const DEFAULT_TABLE_WARM_THROUGHPUT: dynamodb.WarmThroughput = { writeUnitsPerSecond: 14_000, readUnitsPerSecond: 12_000 };
+
+/**
+ * The due index's warm throughput: each renewal moves its due entry (a delete and a put, reported
+ * at 4 WRU in all inside the renewal's transaction; `npm run capacity` shows the index's share),
+ * and the dispatcher's queries read it.
+ * 1,000,000 × 4 ÷ 900 ÷ 0.8 = 5,556 → 6,000 WRU/s, under the 16 shards' 16,000 WRU/s of partitions.
+ */
+export const DEFAULT_DUE_INDEX_WARM_THROUGHPUT: dynamodb.WarmThroughput = { writeUnitsPerSecond: 6_000, readUnitsPerSecond: 12_000 };
+
+/**
  * What sizes the workers' `MaximumConcurrency`: the write throughput the table may spend on the
  * period start, what one invoice costs in it, and how fast one worker bills. The defaults are
  * stated assumptions, to be replaced by a deployment's own figures (README, "Cost and scale"):
- * 10,000 WRU/s (well inside an on-demand table's default 40,000 WRU/s table quota and the 16
- * due-index shards' 16,000 WRU/s), 10 WRU per invoice (a quiet renewal's four-item transaction
- * plus the index, measured on DynamoDB Local) and 50 invoices per second per worker (ten messages
- * of a batch in flight, about 0.2 s of DynamoDB round trips each at 512 MB).
+ * the table's warm write throughput (`DEFAULT_TABLE_WARM_THROUGHPUT`, 14,000 WRU/s, inside an
+ * on-demand table's default 40,000 WRU/s quota), 10 WRU per invoice (a quiet renewal's
+ * transaction plus the index, measured on DynamoDB Local) and 25 invoices per second per worker:
+ * `npm run bench`'s projection of a 512 MB worker, whose batch of ten lasts one workspace's
+ * request chain at AWS latencies plus the batch's CPU time (about 10 ms an invoice measured on
+ * DynamoDB Local, stretched 3.5× for the CPU share Lambda gives 512 MB): about 0.4 s.
  */
 export interface WorkerSizing {
   /** Write capacity units per second the period start may use. */
@@ -81,9 +110,9 @@ export interface WorkerSizing {
 
 /** The default sizing (see {@link WorkerSizing}). */
 export const DEFAULT_WORKER_SIZING: WorkerSizing = {
-  tableWriteUnitsPerSecond: 10_000,
+  tableWriteUnitsPerSecond: DEFAULT_TABLE_WARM_THROUGHPUT.writeUnitsPerSecond ?? 4_000,
   writeUnitsPerInvoice: 10,
-  invoicesPerSecondPerWorker: 50,
+  invoicesPerSecondPerWorker: 25,
   headroom: 0.8,
 };
 
@@ -97,6 +126,9 @@ export function workerConcurrencyFor(sizing: WorkerSizing = DEFAULT_WORKER_SIZIN
   const workers = Math.floor((sizing.tableWriteUnitsPerSecond * sizing.headroom) / (sizing.writeUnitsPerInvoice * sizing.invoicesPerSecondPerWorker));
   return Math.min(1000, Math.max(2, workers));
 }
+
+/** Stream records per publisher invocation: each outbox entry is claimed, put on the bus and deleted, in order. */
+export const PUBLISHER_STREAM_BATCH_SIZE = 25;
 
 /** Messages per worker invocation: each is one workspace, billed in parallel with the others of its batch. */
 export const WORKER_BATCH_SIZE = 10;
@@ -118,9 +150,29 @@ export const BACKLOG_AGE_ALARM_SECONDS = 2 * 3600;
 export interface ProrataStackProps extends StackProps {
   /**
    * The workers' `MaximumConcurrency` on the work queue's event source mapping: the most worker
-   * invocations billing at once. @default workerConcurrencyFor(DEFAULT_WORKER_SIZING) (16)
+   * invocations billing at once.
+   * @default workerConcurrencyFor({ ...DEFAULT_WORKER_SIZING, tableWriteUnitsPerSecond: the table's warm write units }) (44 by default)
    */
   readonly workerMaxConcurrency?: number;
+  /**
+   * The table's warm throughput (`npx cdk deploy -c tableWarmWriteUnitsPerSecond=30000`): what it
+   * serves from the first second of the 1st. The workers' default concurrency follows its writes.
+   * @default DEFAULT_TABLE_WARM_THROUGHPUT (14,000 WRU/s, 12,000 RRU/s: a million renewals in 15 minutes)
+   */
+  readonly tableWarmThroughput?: dynamodb.WarmThroughput;
+  /**
+   * The due index's (`gsi1`) warm throughput.
+   * @default DEFAULT_DUE_INDEX_WARM_THROUGHPUT (6,000 WRU/s, 12,000 RRU/s)
+   */
+  readonly dueIndexWarmThroughput?: dynamodb.WarmThroughput;
+}
+
+/**
+ * The workers' default `MaximumConcurrency` for a table warm write throughput: the default sizing
+ * with the table's write units replaced by it, so raising the warm throughput raises the workers.
+ */
+export function defaultWorkerConcurrency(tableWarmThroughput: dynamodb.WarmThroughput = DEFAULT_TABLE_WARM_THROUGHPUT): number {
+  return workerConcurrencyFor({ ...DEFAULT_WORKER_SIZING, tableWriteUnitsPerSecond: tableWarmThroughput.writeUnitsPerSecond ?? DEFAULT_WORKER_SIZING.tableWriteUnitsPerSecond });
 }
 
 /** Logical IDs of the stack outputs, for scripts that read them with `describe-stacks`. */
@@ -168,6 +220,8 @@ export class ProrataStack extends Stack {
   public readonly workerMaxConcurrency: number;
   /** The schema registry with one JSON Schema (draft 4) per engine event, generated from the zod contracts. */
   public readonly schemaRegistry: eventschemas.CfnRegistry;
+  /** The table's warm throughput. */
+  public readonly tableWarmThroughput: dynamodb.WarmThroughput;
   /** The alarms for the 1st: work DLQ depth, worker errors, workspace failures, backlog age. */
   public readonly alarms: Record<'workDlqDepth' | 'workerErrors' | 'workspaceFailures' | 'backlogAge', cloudwatch.Alarm>;
 
@@ -183,6 +237,7 @@ export class ProrataStack extends Stack {
 
     // Table (not TableV2): TableV2 cannot render a customer-managed key in an environment-agnostic
     // stack, and this stack stays environment-agnostic so `cdk synth` works without credentials.
+    this.tableWarmThroughput = props.tableWarmThroughput ?? DEFAULT_TABLE_WARM_THROUGHPUT;
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
@@ -196,12 +251,15 @@ export class ProrataStack extends Stack {
       // The publisher only needs the inserted outbox item itself.
       stream: dynamodb.StreamViewType.NEW_IMAGE,
       timeToLiveAttribute: 'ttl',
+      // Pre-warmed for the 1st: a million renewals in the first quarter hour (PERIOD_START_TARGET).
+      warmThroughput: this.tableWarmThroughput,
     });
     this.table.addGlobalSecondaryIndex({
       indexName: 'gsi1',
       partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'gsi1sk', type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+      warmThroughput: props.dueIndexWarmThroughput ?? DEFAULT_DUE_INDEX_WARM_THROUGHPUT,
     });
 
     // One key for every function log group. CloudWatch Logs encrypts with it as the regional service
@@ -290,7 +348,7 @@ export class ProrataStack extends Stack {
     // mapping hands them to the worker ten at a time, at most `workerMaxConcurrency` batches at
     // once. A workspace that keeps failing is redelivered alone (batch item failures) and parked in
     // the work DLQ after WORK_MAX_RECEIVE_COUNT receives.
-    this.workerMaxConcurrency = props.workerMaxConcurrency ?? workerConcurrencyFor();
+    this.workerMaxConcurrency = props.workerMaxConcurrency ?? defaultWorkerConcurrency(this.tableWarmThroughput);
     this.workDlq = new DeadLetterQueue(this, 'WorkDlq');
     this.workQueue = new sqs.Queue(this, 'WorkQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -385,7 +443,7 @@ export class ProrataStack extends Stack {
     this.publisherFunction.addEventSource(
       new DynamoEventSource(this.table, {
         startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-        batchSize: 25,
+        batchSize: PUBLISHER_STREAM_BATCH_SIZE,
         bisectBatchOnError: true,
         retryAttempts: 10,
         reportBatchItemFailures: true,
@@ -642,6 +700,19 @@ function workerConcurrencyFromContext(app: App): number | undefined {
   return value;
 }
 
+/**
+ * The `tableWarmWriteUnitsPerSecond` context value (`npx cdk deploy -c tableWarmWriteUnitsPerSecond=30000`),
+ * if set: the table's warm writes (its reads stay at the default), from the 4,000 WRU/s a new
+ * on-demand table already has to the 40,000 WRU/s of the default table quota.
+ */
+function tableWarmThroughputFromContext(app: App): dynamodb.WarmThroughput | undefined {
+  const raw: unknown = app.node.tryGetContext('tableWarmWriteUnitsPerSecond');
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 4_000 || value > 40_000) throw new Error(`context tableWarmWriteUnitsPerSecond: must be an integer from 4000 to 40000, got ${String(raw)}`);
+  return { ...DEFAULT_TABLE_WARM_THROUGHPUT, writeUnitsPerSecond: value };
+}
+
 /** What {@link createProrataApp} builds. */
 export interface ProrataApp {
   readonly app: App;
@@ -658,6 +729,7 @@ export function createProrataApp(props?: AppProps): ProrataApp {
     stackName: 'Prorata',
     description: 'Prorata: seat-based SaaS billing engine',
     workerMaxConcurrency: workerConcurrencyFromContext(app),
+    tableWarmThroughput: tableWarmThroughputFromContext(app),
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { app, stack };

@@ -15,7 +15,11 @@ import {
   ENGINE_EVENT_SOURCE,
   INGESTED_DETAIL_TYPES,
   BACKLOG_AGE_ALARM_SECONDS,
+  DEFAULT_DUE_INDEX_WARM_THROUGHPUT,
+  DEFAULT_TABLE_WARM_THROUGHPUT,
   DEFAULT_WORKER_SIZING,
+  defaultWorkerConcurrency,
+  PERIOD_START_TARGET,
   JOB_RESERVED_CONCURRENCY,
   JOB_SCHEDULE_EXPRESSION,
   SCHEMA_REGISTRY_NAME,
@@ -655,24 +659,45 @@ describe('fan-out', () => {
   test('the worker mapping: batches of 10, MaximumConcurrency from the sizing, ReportBatchItemFailures', () => {
     expect(WORKER_BATCH_SIZE).toBe(10);
     expect(stack.workerMaxConcurrency).toBe(workerConcurrencyFor(DEFAULT_WORKER_SIZING));
-    expect(stack.workerMaxConcurrency).toBe(16);
+    expect(stack.workerMaxConcurrency).toBe(44);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: ref(stack.workerFunction),
       EventSourceArn: getAtt(stack.workQueue, 'Arn'),
       BatchSize: 10,
-      ScalingConfig: { MaximumConcurrency: 16 },
+      ScalingConfig: { MaximumConcurrency: 44 },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
   });
 
   test('the concurrency is a stack property: sized from the table throughput, or set by context', () => {
-    expect(workerConcurrencyFor({ ...DEFAULT_WORKER_SIZING, tableWriteUnitsPerSecond: 40_000 })).toBe(64);
+    expect(workerConcurrencyFor({ ...DEFAULT_WORKER_SIZING, tableWriteUnitsPerSecond: 40_000 })).toBe(128);
     expect(workerConcurrencyFor({ ...DEFAULT_WORKER_SIZING, tableWriteUnitsPerSecond: 100 })).toBe(2);
     expect(workerConcurrencyFor({ ...DEFAULT_WORKER_SIZING, tableWriteUnitsPerSecond: 10_000_000 })).toBe(1000);
     // No bundling for this second app (`aws:cdk:bundling-stacks` empty): only its mapping is looked at.
     const custom = createProrataApp({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], workerMaxConcurrency: '40' } });
     Template.fromStack(custom.stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 40 } });
     expect(() => createProrataApp({ context: { workerMaxConcurrency: '1' } })).toThrow('context workerMaxConcurrency: must be an integer from 2 to 1000, got 1');
+  });
+
+  test('the table is pre-warmed for the 1st (warm throughput), and the workers follow its writes', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      WarmThroughput: { WriteUnitsPerSecond: 14_000, ReadUnitsPerSecond: 12_000 },
+      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'gsi1', WarmThroughput: { WriteUnitsPerSecond: 6_000, ReadUnitsPerSecond: 12_000 } })],
+    });
+    expect(stack.tableWarmThroughput).toEqual(DEFAULT_TABLE_WARM_THROUGHPUT);
+    expect(DEFAULT_DUE_INDEX_WARM_THROUGHPUT.writeUnitsPerSecond).toBeGreaterThanOrEqual(4_000);
+    // Sized so the writes of a million renewals fit the target's minutes within the headroom.
+    const writes = DEFAULT_TABLE_WARM_THROUGHPUT.writeUnitsPerSecond ?? 0;
+    const minutes = (PERIOD_START_TARGET.renewals * DEFAULT_WORKER_SIZING.writeUnitsPerInvoice) / (writes * DEFAULT_WORKER_SIZING.headroom) / 60;
+    expect(minutes).toBeLessThanOrEqual(PERIOD_START_TARGET.minutes);
+    expect(DEFAULT_WORKER_SIZING.tableWriteUnitsPerSecond).toBe(writes);
+    expect(defaultWorkerConcurrency({ writeUnitsPerSecond: 28_000 })).toBe(89);
+    // Context: the warm writes, and with them the default worker concurrency.
+    const custom = createProrataApp({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], tableWarmWriteUnitsPerSecond: '28000' } });
+    const customTemplate = Template.fromStack(custom.stack);
+    customTemplate.hasResourceProperties('AWS::DynamoDB::Table', { WarmThroughput: { WriteUnitsPerSecond: 28_000, ReadUnitsPerSecond: 12_000 } });
+    customTemplate.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 89 } });
+    expect(() => createProrataApp({ context: { tableWarmWriteUnitsPerSecond: '100' } })).toThrow('context tableWarmWriteUnitsPerSecond: must be an integer from 4000 to 40000, got 100');
   });
 
   test('the dispatchers get the queue URL, the worker the receive count', () => {
