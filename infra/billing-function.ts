@@ -1,4 +1,4 @@
-import * as path from 'path';
+import * as path from 'node:path';
 import { CfnResource, Duration, Lazy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';

@@ -275,15 +275,7 @@ export class ProrataStack extends Stack {
       new iam.PolicyStatement({
         sid: 'CloudWatchLogsEncryptsThisAccountsLogGroups',
         principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
-        actions: [
-          'kms:Encrypt',
-          'kms:Decrypt',
-          'kms:ReEncryptFrom',
-          'kms:ReEncryptTo',
-          'kms:GenerateDataKey',
-          'kms:GenerateDataKeyWithoutPlaintext',
-          'kms:DescribeKey',
-        ],
+        actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:DescribeKey'],
         resources: ['*'],
         conditions: {
           ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:*` },
@@ -435,8 +427,7 @@ export class ProrataStack extends Stack {
     const publisherFailureDlq = new DeadLetterQueue(this, 'PublisherFailureDlq');
     this.publisherFunction = new BillingFunction(this, 'PublisherFunction', {
       handlerDir: 'publisher',
-      description:
-        'Publishes OUTBOX# items inserted in the billing table to the prorata bus, then deletes them; every 15 minutes sweeps what the stream left',
+      description: 'Publishes OUTBOX# items inserted in the billing table to the prorata bus, then deletes them; every 15 minutes sweeps what the stream left',
       environment,
       logEncryptionKey: logsKey,
     });
@@ -478,8 +469,7 @@ export class ProrataStack extends Stack {
     // function DLQ for asynchronous invocations).
     this.changesFunction = new BillingFunction(this, 'ChangesFunction', {
       handlerDir: 'changes',
-      description:
-        'On demand: previews (default, writes nothing) or applies a plan, seats, storage add-on or AI credit pack change for one workspace',
+      description: 'On demand: previews (default, writes nothing) or applies a plan, seats, storage add-on or AI credit pack change for one workspace',
       environment,
       logEncryptionKey: logsKey,
     });
@@ -495,15 +485,7 @@ export class ProrataStack extends Stack {
     new CfnOutput(this, OUTPUTS.workerFunctionName, { value: this.workerFunction.functionName });
     new CfnOutput(this, OUTPUTS.workQueueUrl, { value: this.workQueue.queueUrl });
     new CfnOutput(this, OUTPUTS.schemaRegistryName, { value: this.schemaRegistry.attrRegistryName });
-    for (const dlq of [
-      this.workDlq,
-      ingestRuleDlq,
-      ingestFunctionDlq,
-      invoicingFunctionDlq,
-      accrualFunctionDlq,
-      schedulerDlq,
-      publisherFailureDlq,
-    ]) {
+    for (const dlq of [this.workDlq, ingestRuleDlq, ingestFunctionDlq, invoicingFunctionDlq, accrualFunctionDlq, schedulerDlq, publisherFailureDlq]) {
       new CfnOutput(this, `${dlq.node.id}Url`, { value: dlq.queue.queueUrl });
     }
 
@@ -578,14 +560,7 @@ export class ProrataStack extends Stack {
     for (const dlq of dlqsNagDoesNotRecognise) {
       acknowledge(dlq, 'AwsSolutions-SQS3', 'this queue is itself a dead-letter queue');
     }
-    const functions = [
-      this.ingestFunction,
-      this.invoicingFunction,
-      this.accrualFunction,
-      this.publisherFunction,
-      this.changesFunction,
-      this.workerFunction,
-    ];
+    const functions = [this.ingestFunction, this.invoicingFunction, this.accrualFunction, this.publisherFunction, this.changesFunction, this.workerFunction];
     for (const fn of functions) {
       // The execution role is the function's sibling (BillingFunction creates it before the function).
       acknowledge(
@@ -648,11 +623,7 @@ class Schedules {
         deadLetterQueue: this.deadLetterQueue,
       }),
     });
-    acknowledge(
-      role,
-      `AwsSolutions-IAM5[Resource::<${logicalIdOf(fn)}.Arn>:*]`,
-      'grantInvoke also covers the versions and aliases (:*) of this one function; nothing else is invocable',
-    );
+    acknowledge(role, `AwsSolutions-IAM5[Resource::<${logicalIdOf(fn)}.Arn>:*]`, 'grantInvoke also covers the versions and aliases (:*) of this one function; nothing else is invocable');
   }
 }
 

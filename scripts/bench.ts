@@ -184,7 +184,8 @@ async function main(): Promise<void> {
     }
     const recording = await runRole<WorkerResult>('worker', { ...workerInput, sampleIds }, handlers, workerEnv);
     const samples = sampleIds.map((id) => ({ id, calls: recording.recorded[id] ?? [] }));
-    if (recording.invoiced !== SAMPLES || samples.some((sample) => sample.calls.length === 0)) throw new Error(`the sample workspaces were not all billed and recorded (${recording.invoiced} of ${SAMPLES})`);
+    if (recording.invoiced !== SAMPLES || samples.some((sample) => sample.calls.length === 0))
+      throw new Error(`the sample workspaces were not all billed and recorded (${recording.invoiced} of ${SAMPLES})`);
     queueCalls = { send: 0, receive: 0, delete: 0 };
 
     const floorInput = { config, tableName, concurrency: workers * batchSize, dueShards: DEFAULT_DUE_SHARDS, samples };
@@ -208,8 +209,14 @@ async function main(): Promise<void> {
     const floorAll = addFloors(floorAllBefore, await runRole<FloorResult>('floor', { ...floorInput, ids: floorIds('r', half), warmupIds: warmupIds(3), writesOnly: false }));
     log(`raw floor: writes only ${fixed(floorWrites.ms / 1000)} s, every call ${fixed(floorAll.ms / 1000)} s for ${floorWrites.workspaces} workspaces each, half before the job, half after`);
 
-    const publisher = await runRole<PublisherResult>('publisher', { config, tableName, outboxShards: 4, sample: Math.min(count, PUBLISHER_SAMPLE), batchSize: PUBLISHER_STREAM_BATCH_SIZE, concurrency: PUBLISHER_CONCURRENCY }, {}, { POWERTOOLS_LOG_LEVEL: 'INFO' });
-    if (publisher.published !== publisher.records || publisher.failedBatches > 0) throw new Error(`the publisher published ${publisher.published} of ${publisher.records} entries (${publisher.failedBatches} failed batches)`);
+    const publisher = await runRole<PublisherResult>(
+      'publisher',
+      { config, tableName, outboxShards: 4, sample: Math.min(count, PUBLISHER_SAMPLE), batchSize: PUBLISHER_STREAM_BATCH_SIZE, concurrency: PUBLISHER_CONCURRENCY },
+      {},
+      { POWERTOOLS_LOG_LEVEL: 'INFO' },
+    );
+    if (publisher.published !== publisher.records || publisher.failedBatches > 0)
+      throw new Error(`the publisher published ${publisher.published} of ${publisher.records} entries (${publisher.failedBatches} failed batches)`);
     log(`publisher: ${publisher.published} events in ${fixed(publisher.ms / 1000)} s`);
 
     // --- figures ------------------------------------------------------------------------------
@@ -246,18 +253,52 @@ async function main(): Promise<void> {
     const totalUsd = cost.reduce((sum, line) => sum + line.usd, 0);
 
     const rows: Row[] = [
-      { figure: 'job: invoices/s (the workers, after the dispatch)', value: jobRate, unit: '/s', note: `${invoices} invoices in ${fixed(worker.ms / 1000)} s, ${workers} workers × ${batchSize}; dispatch ${fixed(dispatcher.ms / 1000)} s before` },
-      { figure: 'raw floor, writes only: invoices/s', value: floorWritesRate, unit: '/s', note: `${fixed(floorWrites.calls / floorWrites.workspaces)} call per workspace, ${workers * batchSize} at once` },
+      {
+        figure: 'job: invoices/s (the workers, after the dispatch)',
+        value: jobRate,
+        unit: '/s',
+        note: `${invoices} invoices in ${fixed(worker.ms / 1000)} s, ${workers} workers × ${batchSize}; dispatch ${fixed(dispatcher.ms / 1000)} s before`,
+      },
+      {
+        figure: 'raw floor, writes only: invoices/s',
+        value: floorWritesRate,
+        unit: '/s',
+        note: `${fixed(floorWrites.calls / floorWrites.workspaces)} call per workspace, ${workers * batchSize} at once`,
+      },
       { figure: 'job / raw floor (writes only)', value: jobRate / floorWritesRate, unit: '×', target: { op: '≥', bound: 0.8 } },
       { figure: 'raw floor, every call: invoices/s', value: floorAllRate, unit: '/s', note: `${fixed(floorAll.calls / floorAll.workspaces)} calls per workspace` },
       { figure: 'job / raw floor (every call)', value: jobRate / floorAllRate, unit: '×' },
-      { figure: 'WRU per invoice, job (table + index)', value: job.tableWru + job.indexWru, unit: 'WRU', target: { op: '≤', bound: 6 }, note: `table ${fixed(job.tableWru, 2)}, index ${fixed(job.indexWru, 2)}` },
+      {
+        figure: 'WRU per invoice, job (table + index)',
+        value: job.tableWru + job.indexWru,
+        unit: 'WRU',
+        target: { op: '≤', bound: 6 },
+        note: `table ${fixed(job.tableWru, 2)}, index ${fixed(job.indexWru, 2)}`,
+      },
       { figure: 'RRU per invoice, job (due-index queries amortised)', value: job.rru, unit: 'RRU', target: { op: '≤', bound: 2 }, note: `dispatcher ${fixed(dispatcherUnits.rru, 3)}` },
       { figure: 'WRU per invoice, publisher (outbox claim, mark, delete)', value: publisherUnits.tableWru + publisherUnits.indexWru, unit: 'WRU' },
       { figure: 'RRU per invoice, publisher', value: publisherUnits.rru, unit: 'RRU' },
-      { figure: 'worker CPU ms per invoice', value: measured.workerCpuMsPerInvoice, unit: 'ms', target: { op: '≤', bound: 2.5 }, note: `bare SDK floor: ${fixed(floorAll.cpuMs / floorAll.workspaces, 2)} ms` },
-      { figure: 'peak RSS, worker process', value: worker.peakRssMb, unit: 'MB', target: { op: '≤', bound: FUNCTION_MEMORY_MB }, note: `${workers} pollers × ${batchSize} in one process; ${fixed(worker.startRssMb, 0)} MB at start, ${fixed(worker.retainedHeapMb, 0)} MB heap kept` },
-      { figure: 'peak RSS, dispatcher process', value: dispatcher.peakRssMb, unit: 'MB', target: { op: '≤', bound: FUNCTION_MEMORY_MB }, note: `${fixed(dispatcher.startRssMb, 0)} MB at start, ${fixed(dispatcher.retainedHeapMb, 0)} MB heap kept` },
+      {
+        figure: 'worker CPU ms per invoice',
+        value: measured.workerCpuMsPerInvoice,
+        unit: 'ms',
+        target: { op: '≤', bound: 2.5 },
+        note: `bare SDK floor: ${fixed(floorAll.cpuMs / floorAll.workspaces, 2)} ms`,
+      },
+      {
+        figure: 'peak RSS, worker process',
+        value: worker.peakRssMb,
+        unit: 'MB',
+        target: { op: '≤', bound: FUNCTION_MEMORY_MB },
+        note: `${workers} pollers × ${batchSize} in one process; ${fixed(worker.startRssMb, 0)} MB at start, ${fixed(worker.retainedHeapMb, 0)} MB heap kept`,
+      },
+      {
+        figure: 'peak RSS, dispatcher process',
+        value: dispatcher.peakRssMb,
+        unit: 'MB',
+        target: { op: '≤', bound: FUNCTION_MEMORY_MB },
+        note: `${fixed(dispatcher.startRssMb, 0)} MB at start, ${fixed(dispatcher.retainedHeapMb, 0)} MB heap kept`,
+      },
       { figure: 'pure core: quiet renewals/s (one core)', value: core.renewalsPerSecond, unit: '/s', target: { op: '≥', bound: 50_000 } },
       { figure: `AWS cost per 1M renewals, all in (${PRICING.region}, prices of ${PRICING.date})`, value: totalUsd, unit: '$', target: { op: '≤', bound: 6 } },
       {
@@ -282,10 +323,40 @@ async function main(): Promise<void> {
       seeding: { beforeTheJob: seeded, floorsAfterTheJob: floorSeed },
       queue: { ...queueCalls, inProcess: true },
       processes: {
-        dispatcher: { ms: dispatcher.ms, cpuMs: dispatcher.cpuMs, peakRssMb: dispatcher.peakRssMb, startRssMb: dispatcher.startRssMb, retainedHeapMb: dispatcher.retainedHeapMb, report: dispatcher.report },
-        worker: { ms: worker.ms, cpuMs: worker.cpuMs, peakRssMb: worker.peakRssMb, startRssMb: worker.startRssMb, retainedHeapMb: worker.retainedHeapMb, invocations: worker.invocations, logBytes: worker.logBytes },
-        floorWrites: { ms: floorWrites.ms, cpuMs: floorWrites.cpuMs, peakRssMb: floorWrites.peakRssMb, calls: floorWrites.calls, retries: floorWrites.retries, wruPerWorkspace: floorWrites.capacity.wru / floorWrites.workspaces },
-        floorAll: { ms: floorAll.ms, cpuMs: floorAll.cpuMs, peakRssMb: floorAll.peakRssMb, calls: floorAll.calls, retries: floorAll.retries, wruPerWorkspace: floorAll.capacity.wru / floorAll.workspaces, rruPerWorkspace: floorAll.capacity.rru / floorAll.workspaces },
+        dispatcher: {
+          ms: dispatcher.ms,
+          cpuMs: dispatcher.cpuMs,
+          peakRssMb: dispatcher.peakRssMb,
+          startRssMb: dispatcher.startRssMb,
+          retainedHeapMb: dispatcher.retainedHeapMb,
+          report: dispatcher.report,
+        },
+        worker: {
+          ms: worker.ms,
+          cpuMs: worker.cpuMs,
+          peakRssMb: worker.peakRssMb,
+          startRssMb: worker.startRssMb,
+          retainedHeapMb: worker.retainedHeapMb,
+          invocations: worker.invocations,
+          logBytes: worker.logBytes,
+        },
+        floorWrites: {
+          ms: floorWrites.ms,
+          cpuMs: floorWrites.cpuMs,
+          peakRssMb: floorWrites.peakRssMb,
+          calls: floorWrites.calls,
+          retries: floorWrites.retries,
+          wruPerWorkspace: floorWrites.capacity.wru / floorWrites.workspaces,
+        },
+        floorAll: {
+          ms: floorAll.ms,
+          cpuMs: floorAll.cpuMs,
+          peakRssMb: floorAll.peakRssMb,
+          calls: floorAll.calls,
+          retries: floorAll.retries,
+          wruPerWorkspace: floorAll.capacity.wru / floorAll.workspaces,
+          rruPerWorkspace: floorAll.capacity.rru / floorAll.workspaces,
+        },
         publisher: { ms: publisher.ms, cpuMs: publisher.cpuMs, peakRssMb: publisher.peakRssMb, published: publisher.published, eventBytes: publisher.eventBytes, logBytes: publisher.logBytes },
       },
       capacity: { dispatcher: dispatcher.capacity, worker: worker.capacity, publisher: publisher.capacity },
@@ -315,10 +386,20 @@ async function main(): Promise<void> {
 }
 
 function printTable(rows: readonly Row[]): void {
-  const cells = rows.map((row) => [row.figure, `${fixed(row.value, row.value >= 100 ? 0 : 2)} ${row.unit}`, row.target ? `${row.target.op} ${row.target.bound.toLocaleString('en-US')}` : '', status(row), row.note ?? '']);
+  const cells = rows.map((row) => [
+    row.figure,
+    `${fixed(row.value, row.value >= 100 ? 0 : 2)} ${row.unit}`,
+    row.target ? `${row.target.op} ${row.target.bound.toLocaleString('en-US')}` : '',
+    status(row),
+    row.note ?? '',
+  ]);
   const header = ['figure', 'measured', 'target', '', 'how'];
   const widths = header.map((title, column) => Math.max(title.length, ...cells.map((cell) => cell[column].length)));
-  const line = (cell: string[]) => cell.map((text, column) => (column === 1 ? text.padStart(widths[column]) : text.padEnd(widths[column]))).join('  ').trimEnd();
+  const line = (cell: string[]) =>
+    cell
+      .map((text, column) => (column === 1 ? text.padStart(widths[column]) : text.padEnd(widths[column])))
+      .join('  ')
+      .trimEnd();
   console.log(line(header));
   console.log(widths.map((width) => '-'.repeat(width)).join('  '));
   for (const cell of cells) console.log(line(cell));

@@ -62,7 +62,10 @@ export function explainConnectionFailure(error: unknown, env: NodeJS.ProcessEnv,
   }
   const network = NETWORK_CODES.find((name) => code === name || error.message.includes(name));
   if (network) {
-    return new BillingError('unreachable', `cannot reach DynamoDB at ${where} (${network}): offline, or nothing listening there; set DYNAMODB_ENDPOINT to a running DynamoDB Local (e.g. http://localhost:8000) or AWS_REGION to the stack's region`);
+    return new BillingError(
+      'unreachable',
+      `cannot reach DynamoDB at ${where} (${network}): offline, or nothing listening there; set DYNAMODB_ENDPOINT to a running DynamoDB Local (e.g. http://localhost:8000) or AWS_REGION to the stack's region`,
+    );
   }
   if (error.name === 'ResourceNotFoundException') {
     return new BillingError('no-table', `table ${table} not found at ${where}: pass --table with the stack's TableName output, and AWS_REGION for its region`);

@@ -33,7 +33,14 @@ function applyAll(state: { subscription: SubscriptionState; balance: Balance }, 
 
 /** Members joining a minute apart on 1 Jan, listed as the store lists them: by id ("m1", "m10", "m11" …), not by time. */
 function membersJoined(count: number): MemberEvent[] {
-  const events: MemberEvent[] = Array.from({ length: count }, (_, i) => ({ type: 'member.joined', member: `m${i}`, role: i === 0 ? 'owner' : 'member', at: `2027-01-01T08:${String(i % 60).padStart(2, '0')}:00Z`, date: '2027-01-01', seq: i }));
+  const events: MemberEvent[] = Array.from({ length: count }, (_, i) => ({
+    type: 'member.joined',
+    member: `m${i}`,
+    role: i === 0 ? 'owner' : 'member',
+    at: `2027-01-01T08:${String(i % 60).padStart(2, '0')}:00Z`,
+    date: '2027-01-01',
+    seq: i,
+  }));
   return events.sort((a, b) => (a.member < b.member ? -1 : 1));
 }
 
@@ -69,7 +76,11 @@ function busyRenewal(): Workload {
   for (let i = 0; i < 12; i += 1) {
     const day = String(2 + ((i * 2) % 27)).padStart(2, '0');
     const at = `2027-01-${day}T10:00:00Z`;
-    events.push(i % 3 === 2 ? { type: 'member.removed', member: `c${i - 1}`, at, date: at.slice(0, 10), seq: events.length } : { type: 'member.joined', member: `c${i}`, role: 'member', at, date: at.slice(0, 10), seq: events.length });
+    events.push(
+      i % 3 === 2
+        ? { type: 'member.removed', member: `c${i - 1}`, at, date: at.slice(0, 10), seq: events.length }
+        : { type: 'member.joined', member: `c${i}`, role: 'member', at, date: at.slice(0, 10), seq: events.length },
+    );
   }
   return billedAt(events, [], '2027-02-01');
 }

@@ -41,9 +41,11 @@ function option(name: string, fallback: number): number {
 
 async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) await work(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await work(items[next++]);
+    }),
+  );
 }
 
 async function main(): Promise<void> {
@@ -66,34 +68,65 @@ async function main(): Promise<void> {
       await ingestEvent(deps, parseAppEvent(`start-${id}`, 'subscription.started', '2027-01-01T09:00:00Z', { workspace: id, plan: 'pro' }));
     });
     const poison = ids[Math.floor(count / 2)];
-    const subscriptions = await doc.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sub)', ExpressionAttributeValues: { ':pk': keys.workspace(poison).pk, ':sub': keys.subscriptionPrefix() } }));
+    const subscriptions = await doc.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sub)',
+        ExpressionAttributeValues: { ':pk': keys.workspace(poison).pk, ':sub': keys.subscriptionPrefix() },
+      }),
+    );
     if (!subscriptions.Items?.length) throw new Error(`${poison} has no subscription to corrupt`);
     for (const item of subscriptions.Items ?? []) {
-      await doc.send(new UpdateCommand({ TableName: tableName, Key: { pk: item.pk, sk: item.sk }, UpdateExpression: 'SET #state.planId = :ghost', ExpressionAttributeNames: { '#state': 'state' }, ExpressionAttributeValues: { ':ghost': 'ghost-plan' } }));
+      await doc.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk: item.pk, sk: item.sk },
+          UpdateExpression: 'SET #state.planId = :ghost',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':ghost': 'ghost-plan' },
+        }),
+      );
     }
     console.log(`seeded ${count} workspaces (one member, monthly $30.00) in ${((performance.now() - seeding) / 1000).toFixed(1)} s; poison: ${poison}`);
 
     const queue = new InProcessQueue({ visibilityTimeoutMs: 5_000, maxReceiveCount: 3 });
     const dispatching = performance.now();
-    const dispatches = await Promise.all(Array.from({ length: 3 }, () => dispatchBillingRun({ ...deps, store: new BillingStore(createDocumentClient(dynamo.config), { tableName }) }, queue, 'invoicing', { scheduledTime: RUN })));
+    const dispatches = await Promise.all(
+      Array.from({ length: 3 }, () => dispatchBillingRun({ ...deps, store: new BillingStore(createDocumentClient(dynamo.config), { tableName }) }, queue, 'invoicing', { scheduledTime: RUN })),
+    );
     const dispatchMs = performance.now() - dispatching;
-    console.log(`dispatcher ×3 concurrently: due ${dispatches.map((d) => d.due).join(' / ')}, dispatched ${dispatches.map((d) => d.dispatched).join(' / ')} in ${(dispatchMs / 1000).toFixed(1)} s, ${queue.sent.calls} SendMessageBatch calls`);
+    console.log(
+      `dispatcher ×3 concurrently: due ${dispatches.map((d) => d.due).join(' / ')}, dispatched ${dispatches.map((d) => d.dispatched).join(' / ')} in ${(dispatchMs / 1000).toFixed(1)} s, ${queue.sent.calls} SendMessageBatch calls`,
+    );
 
     const batches: WorkerBatchReport[] = [];
-    const healthy = createWorkerHandler(() => deps, { maxReceiveCount: 3 }, (report) => void batches.push(report));
+    const healthy = createWorkerHandler(
+      () => deps,
+      { maxReceiveCount: 3 },
+      (report) => void batches.push(report),
+    );
     let killedWrites = 0;
     const dyingDoc = createDocumentClient(dynamo.config);
-    dyingDoc.middlewareStack.add((next) => async (args) => {
-      const input = args.input as { TransactItems?: unknown[] };
-      if (input.TransactItems && (killedWrites += 1) > 3) throw new Error('killed');
-      return next(args);
-    }, { step: 'initialize', name: 'killAfterThreeWrites' });
+    dyingDoc.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { TransactItems?: unknown[] };
+        if (input.TransactItems && (killedWrites += 1) > 3) throw new Error('killed');
+        return next(args);
+      },
+      { step: 'initialize', name: 'killAfterThreeWrites' },
+    );
     const dying = createWorkerHandler(() => ({ ...deps, store: new BillingStore(dyingDoc, { tableName }) }), { maxReceiveCount: 3 });
     const draining = performance.now();
     const stats = await queue.drain(healthy, {
       batchSize,
       concurrency: workers,
-      handlerFor: (invocation) => (invocation === 0 ? async (event, context) => { await dying(event, context); throw new Error('Task timed out'); } : healthy),
+      handlerFor: (invocation) =>
+        invocation === 0
+          ? async (event, context) => {
+              await dying(event, context);
+              throw new Error('Task timed out');
+            }
+          : healthy,
     });
     const drainMs = performance.now() - draining;
 
@@ -110,8 +143,12 @@ async function main(): Promise<void> {
     const invoiced = batches.reduce((n, batch) => n + (batch.summaries.invoicing?.invoiced ?? 0), 0);
     const alreadyBilled = batches.reduce((n, batch) => n + (batch.summaries.invoicing?.alreadyBilled ?? 0), 0);
     const failures = batches.flatMap((batch) => batch.failures);
-    console.log(`workers (${workers} concurrent, batches of ${batchSize}): ${stats.invocations} invocations (${stats.crashes} killed), ${stats.deleted} messages deleted, ${stats.itemFailures} batch item failures, in ${(drainMs / 1000).toFixed(1)} s: ${invoiced} invoiced (${(invoiced / (drainMs / 1000)).toFixed(0)} invoices/s), ${alreadyBilled} already billed`);
-    console.log(`DLQ: ${queue.deadLetters.length} messages (${[...new Set(queue.deadLetters.map((message) => `${message.body.workspace} after ${message.receiveCount} receives`))].join(', ') || 'empty'}); failures reported: ${[...new Set(failures.map((failure) => `${failure.workspace}: ${failure.error}`))].join('; ')}`);
+    console.log(
+      `workers (${workers} concurrent, batches of ${batchSize}): ${stats.invocations} invocations (${stats.crashes} killed), ${stats.deleted} messages deleted, ${stats.itemFailures} batch item failures, in ${(drainMs / 1000).toFixed(1)} s: ${invoiced} invoiced (${(invoiced / (drainMs / 1000)).toFixed(0)} invoices/s), ${alreadyBilled} already billed`,
+    );
+    console.log(
+      `DLQ: ${queue.deadLetters.length} messages (${[...new Set(queue.deadLetters.map((message) => `${message.body.workspace} after ${message.receiveCount} receives`))].join(', ') || 'empty'}); failures reported: ${[...new Set(failures.map((failure) => `${failure.workspace}: ${failure.error}`))].join('; ')}`,
+    );
 
     const problems: string[] = [];
     const twice = [...renewals].filter(([, n]) => n > 1).map(([id]) => id);
@@ -120,9 +157,14 @@ async function main(): Promise<void> {
     if (skipped.length) problems.push(`not billed: ${skipped.slice(0, 10).join(', ')}`);
     if (renewals.has(poison)) problems.push('the poison workspace was billed');
     // The poison workspace was dispatched three times: each of its messages ends in the DLQ.
-    if (queue.deadLetters.length !== 3 || queue.deadLetters.some((message) => message.body.workspace !== poison)) problems.push(`DLQ holds ${queue.deadLetters.length} messages, expected the 3 of ${poison}`);
+    if (queue.deadLetters.length !== 3 || queue.deadLetters.some((message) => message.body.workspace !== poison))
+      problems.push(`DLQ holds ${queue.deadLetters.length} messages, expected the 3 of ${poison}`);
     if (failures.some((failure) => failure.workspace !== poison)) problems.push('a workspace other than the poison one failed');
-    console.log(problems.length === 0 ? `OK: ${renewals.size} of ${count - 1} healthy workspaces billed exactly once, the poison one's 3 messages parked in the DLQ and nothing else` : `FAILED: ${problems.join('; ')}`);
+    console.log(
+      problems.length === 0
+        ? `OK: ${renewals.size} of ${count - 1} healthy workspaces billed exactly once, the poison one's 3 messages parked in the DLQ and nothing else`
+        : `FAILED: ${problems.join('; ')}`,
+    );
     if (problems.length > 0) process.exitCode = 1;
   } finally {
     await dynamo.stop();

@@ -33,9 +33,27 @@ function subscriptionBytes(subscription: SubscriptionState): number {
 
 /** Runs the daily jobs for `months` months; returns the largest subscription item per year and the invoices. */
 function replay(interval: Interval): { largest: Map<string, number>; invoices: Invoice[] } {
-  const plan: Plan = { id: 'pro', name: 'Pro', interval, seatPrice: interval === 'year' ? '600.00' : '50.00', seatMode: 'flexible', minimumSeats: 1, maximumSeats: null, storageGb: 0, aiCreditsPerPeriod: 0 };
-  const ctx: BillingContext = { workspace: { id: 'acme', name: 'Acme', timezone: 'UTC', currency: 'USD', billingDay: 1, contract: 'standard', paymentMethod: true, settings: DEFAULT_SETTINGS }, catalog: { plans: [plan], addons: [], creditPacks: [] }, members: churn() };
-  const first = startSubscription(ctx, { subscriptionId: 'sub_acme_2027-01-01', planId: plan.id, at: '2027-01-01T09:00:00Z', date: '2027-01-01', billingDay: 1, seats: null, addonId: null }, emptyBalance('USD'));
+  const plan: Plan = {
+    id: 'pro',
+    name: 'Pro',
+    interval,
+    seatPrice: interval === 'year' ? '600.00' : '50.00',
+    seatMode: 'flexible',
+    minimumSeats: 1,
+    maximumSeats: null,
+    storageGb: 0,
+    aiCreditsPerPeriod: 0,
+  };
+  const ctx: BillingContext = {
+    workspace: { id: 'acme', name: 'Acme', timezone: 'UTC', currency: 'USD', billingDay: 1, contract: 'standard', paymentMethod: true, settings: DEFAULT_SETTINGS },
+    catalog: { plans: [plan], addons: [], creditPacks: [] },
+    members: churn(),
+  };
+  const first = startSubscription(
+    ctx,
+    { subscriptionId: 'sub_acme_2027-01-01', planId: plan.id, at: '2027-01-01T09:00:00Z', date: '2027-01-01', billingDay: 1, seats: null, addonId: null },
+    emptyBalance('USD'),
+  );
   if (first.kind !== 'invoice') throw new Error('no first invoice');
   let subscription = first.subscription;
   let balance = first.balance;
@@ -65,12 +83,16 @@ function replay(interval: Interval): { largest: Map<string, number>; invoices: I
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 for (const interval of ['month', 'year'] as const) {
   const { largest, invoices } = replay(interval);
-  console.log(`${interval === 'year' ? 'annual' : 'monthly'} plan, a seat change every day: largest subscription item per year ${[...largest].map(([year, bytes]) => `${year} ${kb(bytes)}`).join(', ')}`);
+  console.log(
+    `${interval === 'year' ? 'annual' : 'monthly'} plan, a seat change every day: largest subscription item per year ${[...largest].map(([year, bytes]) => `${year} ${kb(bytes)}`).join(', ')}`,
+  );
   if (interval === 'year') {
     // True-ups bill each month's changes; a term's worth on one invoice is what late events give.
     const lines = invoices.filter((invoice) => invoice.kind !== 'first').flatMap((invoice) => invoice.lines.filter((line) => line.kind === 'proration'));
     const term = { ...invoices[invoices.length - 1], lines: [...lines, ...lines, ...lines].slice(0, 1000) };
     const item = { ...keys.invoice('acme', term.id), invoice: term, issuedAt: '2030-01-01T00:05:00Z' };
-    console.log(`an invoice of ${term.lines.length} adjustment lines: item ${kb(itemSizeBytes(item))} (limit 400 KB), event detail ${kb(Buffer.byteLength(JSON.stringify(invoiceEventDetail(term))))} (limit 256 KB)`);
+    console.log(
+      `an invoice of ${term.lines.length} adjustment lines: item ${kb(itemSizeBytes(item))} (limit 400 KB), event detail ${kb(Buffer.byteLength(JSON.stringify(invoiceEventDetail(term))))} (limit 256 KB)`,
+    );
   }
 }

@@ -76,8 +76,8 @@ function record(reading: CapacityReading, operation: string, reported: readonly 
   const write = WRITES.has(operation);
   const add = (target: string, units: number | undefined, read: number | undefined, written: number | undefined) => {
     // DynamoDB reports split units when it knows them, else only the total for the operation's kind.
-    const r = read ?? (write ? 0 : units ?? 0);
-    const w = written ?? (write ? units ?? 0 : 0);
+    const r = read ?? (write ? 0 : (units ?? 0));
+    const w = written ?? (write ? (units ?? 0) : 0);
     const entry = (reading.byTarget[target] ??= { rru: 0, wru: 0 });
     entry.rru += r;
     entry.wru += w;
@@ -92,8 +92,8 @@ function record(reading: CapacityReading, operation: string, reported: readonly 
     } else {
       add(table, entry.CapacityUnits, entry.ReadCapacityUnits, entry.WriteCapacityUnits);
     }
-    const r = entry.ReadCapacityUnits ?? (write ? 0 : entry.CapacityUnits ?? 0);
-    const w = entry.WriteCapacityUnits ?? (write ? entry.CapacityUnits ?? 0 : 0);
+    const r = entry.ReadCapacityUnits ?? (write ? 0 : (entry.CapacityUnits ?? 0));
+    const w = entry.WriteCapacityUnits ?? (write ? (entry.CapacityUnits ?? 0) : 0);
     op.rru += r;
     op.wru += w;
     reading.rru += r;

@@ -40,7 +40,7 @@ type Options = NonNullable<ParseArgsConfig['options']>;
  * wrong (suggesting the closest known flag) and then the usage.
  */
 export function parseCommandLine<T extends Options>(argv: string[], options: T, usage: string, positionals: { min: number; max: number }) {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>>;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {

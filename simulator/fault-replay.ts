@@ -241,7 +241,15 @@ export async function replayWithFaults(dynamo: Pick<LocalDynamo, 'config' | 'cre
     };
     const deliver = async (index: number, event: AppEvent): Promise<void> => {
       const envelope: AppEventEnvelope = {
-        id: event.id, version: '0', account: '000000000000', region: 'local', source: 'app', time: event.at, resources: [], 'detail-type': event.type, detail: event.detail,
+        id: event.id,
+        version: '0',
+        account: '000000000000',
+        region: 'local',
+        source: 'app',
+        time: event.at,
+        resources: [],
+        'detail-type': event.type,
+        detail: event.detail,
       };
       for (let delivery = 1; ; delivery += 1) {
         try {
@@ -265,9 +273,11 @@ export async function replayWithFaults(dynamo: Pick<LocalDynamo, 'config' | 'cre
       const scheduledTime = new Date(hour).toISOString().replace('.000Z', 'Z');
       const due: AppEvent[] = [];
       while (nextEvent < book.events.length && Date.parse(book.events[nextEvent].at) <= hour) due.push(book.events[nextEvent++]);
-      await Promise.all(worlds.map(async (w, index) => {
-        for (const event of due) await deliver(index, event);
-      }));
+      await Promise.all(
+        worlds.map(async (_world, index) => {
+          for (const event of due) await deliver(index, event);
+        }),
+      );
       now = hour;
       await Promise.all(
         worlds.map(async (w, index) => {
@@ -319,7 +329,10 @@ export async function replayWithFaults(dynamo: Pick<LocalDynamo, 'config' | 'cre
 
 /** The figures as the README quotes them. */
 export function describeFigures(options: FaultReplayOptions, f: FaultReplayFigures): string {
-  const kinds = Object.entries(f.byKind).filter(([, n]) => n > 0).map(([kind, n]) => `${kind} ${n}`).join(', ');
+  const kinds = Object.entries(f.byKind)
+    .filter(([, n]) => n > 0)
+    .map(([kind, n]) => `${kind} ${n}`)
+    .join(', ');
   return [
     `${f.workspaces} workspaces, ${f.events} app events, ${f.hours} hourly runs of accrual, invoicing and the publisher sweep (${options.from} – ${options.until}), seed ${options.seed}`,
     `faults: ${f.faults} of ${f.calls} DynamoDB calls (${((100 * f.faults) / Math.max(1, f.calls)).toFixed(1)}%), ${f.faultsAfterLanding} after the call landed; ${kinds}${options.faultyIngest ? '; ingest included' : '; ingest fault-free'}`,

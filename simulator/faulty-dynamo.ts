@@ -162,10 +162,7 @@ function faultError(kind: FaultKind, landed: boolean, shape: CallShape, random: 
             () => Object.assign(new Error('Connection timed out after 3000 ms (injected)'), { name: 'TimeoutError' }),
             () => Object.assign(new Error('read ECONNRESET (injected)'), { code: 'ECONNRESET' }),
           ])()
-        : pick([
-            () => Object.assign(new Error('connect ECONNREFUSED (injected)'), { code: 'ECONNREFUSED' }),
-            () => Object.assign(new Error('socket hang up (injected)'), { code: 'ECONNRESET' }),
-          ])();
+        : pick([() => Object.assign(new Error('connect ECONNREFUSED (injected)'), { code: 'ECONNREFUSED' }), () => Object.assign(new Error('socket hang up (injected)'), { code: 'ECONNRESET' })])();
     case 'transaction-conflict':
     case 'transaction-throttled':
       return canceled(shape, kind === 'transaction-conflict' ? 'TransactionConflict' : 'ThrottlingError', 0);

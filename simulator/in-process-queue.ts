@@ -34,7 +34,7 @@ export interface DrainStats {
 }
 
 /** A handler as the event source mapping invokes it. */
-export type QueueHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
+export type QueueHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
 
 /**
  * A work queue in this process with the semantics of an SQS standard queue under a Lambda event
@@ -155,7 +155,12 @@ export class InProcessQueue implements WorkQueue {
         }
         if (options.failFast && failedIds.size > 0) {
           stopped = true;
-          throw new Error(`work messages failed: ${records.filter((record) => failedIds.has(record.messageId)).map((record) => record.body).join(', ')}`);
+          throw new Error(
+            `work messages failed: ${records
+              .filter((record) => failedIds.has(record.messageId))
+              .map((record) => record.body)
+              .join(', ')}`,
+          );
         }
         for (const record of records) {
           if (failedIds.has(record.messageId)) stats.itemFailures += 1;

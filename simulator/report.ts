@@ -16,7 +16,11 @@ export function renderReport(name: string, result: SimulationResult): string {
       out.push(`  ${pad(line.description, width)}  ${pad(String(line.quantity), 5, true)}  ${pad(line.unitAmount, 12, true)}  ${pad(line.amount, 12, true)}`);
     }
     out.push(`  ${'-'.repeat(width + 35)}`);
-    for (const [label, value] of [['Subtotal', invoice.subtotal], ['Credit applied', invoice.creditApplied], [`Amount due (${invoice.currency})`, invoice.amountDue]]) {
+    for (const [label, value] of [
+      ['Subtotal', invoice.subtotal],
+      ['Credit applied', invoice.creditApplied],
+      [`Amount due (${invoice.currency})`, invoice.amountDue],
+    ]) {
       out.push(`  ${pad(label, width + 23, true)}  ${pad(value, 12, true)}`);
     }
     out.push('');
@@ -30,7 +34,10 @@ export function renderReport(name: string, result: SimulationResult): string {
   const notices = result.events.filter((event) => event.detailType === 'Seat Limit Exceeded');
   if (notices.length) {
     out.push('Warnings:');
-    for (const notice of notices) out.push(`  ${String(notice.detail.at)}  ${String(notice.detail.workspace)}  Seat Limit Exceeded: ${String(notice.detail.billableMembers)} billable members, ${String(notice.detail.seats)} seats bought`);
+    for (const notice of notices)
+      out.push(
+        `  ${String(notice.detail.at)}  ${String(notice.detail.workspace)}  Seat Limit Exceeded: ${String(notice.detail.billableMembers)} billable members, ${String(notice.detail.seats)} seats bought`,
+      );
     out.push('');
   }
   out.push('Balances:');

@@ -4,18 +4,7 @@ import { DEFAULT_SETTINGS, type Catalog, type Workspace } from '../shared/domain
 import { ValidationError } from '../shared/domain/errors';
 import { INVOICE_PREFIX_PATTERN, invoicePrefixOf } from '../shared/domain/invoice';
 import { SUPPORTED_CURRENCIES } from '../shared/domain/money';
-import {
-  EVENT_DETAIL_SCHEMAS,
-  eventTypeSchema,
-  idSchema,
-  instantSchema,
-  isEventType,
-  issuePath,
-  MAX_SEATS,
-  MAX_UNITS,
-  moneySchema,
-  type EventType,
-} from '../shared/contracts/events';
+import { EVENT_DETAIL_SCHEMAS, eventTypeSchema, idSchema, instantSchema, isEventType, issuePath, MAX_SEATS, MAX_UNITS, moneySchema, type EventType } from '../shared/contracts/events';
 import { checkScenarioNames } from './strict';
 
 const instant = instantSchema;
@@ -73,7 +62,7 @@ const creditPackSchema = z.strictObject({ id, name: label, price: moneySchema, c
 const eventSchema = z.preprocess(
   (raw, ctx) => {
     // JSON.parse makes `__proto__` an own key; copied into a parsed event it would set its prototype.
-    if (typeof raw === 'object' && raw !== null && Object.prototype.hasOwnProperty.call(raw, '__proto__')) {
+    if (typeof raw === 'object' && raw !== null && Object.hasOwn(raw, '__proto__')) {
       ctx.addIssue({ code: 'custom', path: ['__proto__'], message: 'is not an event field' });
     }
     return raw;

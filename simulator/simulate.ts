@@ -34,6 +34,7 @@ export const SCHEDULE_MINUTE = 5;
  */
 export function scheduleFirings(scenario: Scenario): string[] {
   const zones = [...new Set(scenario.workspaces.map((workspace) => workspace.timezone))];
+  // biome-ignore lint/complexity/useMathMinMax: ISO instants are compared as strings; Math.min would coerce them to NaN.
   const first = scenario.events.reduce((min, event) => (event.at < min ? event.at : min), scenario.until);
   const until = DateTime.fromISO(scenario.until, { setZone: true }).toUTC();
   const firings = new Set<string>();
@@ -92,8 +93,20 @@ export async function simulate(scenario: Scenario, dynamo: Pick<LocalDynamo, 'co
   // The stack's visibility timeout: a batch is never received twice while it runs (a failure,
   // which no scenario expects, stops the simulation at once: failFast).
   const queue = new InProcessQueue({ visibilityTimeoutMs: 12 * 60_000 });
-  const invoicing = withMiddlewares(createInvoicingDispatcher(() => deps, () => queue, clock));
-  const accrual = withMiddlewares(createAccrualDispatcher(() => deps, () => queue, clock));
+  const invoicing = withMiddlewares(
+    createInvoicingDispatcher(
+      () => deps,
+      () => queue,
+      clock,
+    ),
+  );
+  const accrual = withMiddlewares(
+    createAccrualDispatcher(
+      () => deps,
+      () => queue,
+      clock,
+    ),
+  );
   const worker = withMiddlewares(createWorkerHandler(() => deps, { clock }));
   const work = async () => {
     await queue.drain(worker, { batchSize: 10, concurrency: 2, context: lambdaContext('worker'), failFast: true });
@@ -112,8 +125,15 @@ export async function simulate(scenario: Scenario, dynamo: Pick<LocalDynamo, 'co
       const detail: Record<string, unknown> = { ...fields, workspace };
       if (detail.invoice === 'latest') detail.invoice = latestInvoiceId(published, workspace) ?? 'latest';
       const envelope: AppEventEnvelope = {
-        id: `evt-${index}`, version: '0', account: '000000000000', region: 'local', source: 'app', time: event.at, resources: [],
-        'detail-type': type, detail,
+        id: `evt-${index}`,
+        version: '0',
+        account: '000000000000',
+        region: 'local',
+        source: 'app',
+        time: event.at,
+        resources: [],
+        'detail-type': type,
+        detail,
       };
       try {
         const outcome = await ingest(envelope, lambdaContext('ingest'));

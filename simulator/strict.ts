@@ -68,7 +68,7 @@ export function checkScenarioNames(scenario: ScenarioNames): void {
   const packs = scenario.creditPacks.map((item) => item.id);
   scenario.events.forEach((event, index) => {
     const at = `events.${index}`;
-    if (!Object.prototype.hasOwnProperty.call(EVENT_DETAIL_SCHEMAS, event.type)) {
+    if (!Object.hasOwn(EVENT_DETAIL_SCHEMAS, event.type)) {
       throw new ValidationError(`${at}.type`, `unknown event type "${event.type}" in event ${index}${hint(event.type, KNOWN_EVENT_TYPES)}; ${LENIENT} as an unsupported rejection`);
     }
     if (!workspaces.includes(event.workspace)) {

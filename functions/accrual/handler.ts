@@ -20,4 +20,11 @@ export function createAccrualDispatcher(deps: () => Dependencies, queue: () => W
 }
 
 /** The deployed handler: the dispatcher. */
-export const handler = withMiddlewares(createAccrualDispatcher(() => awsDependencies(), () => awsWorkQueue(), Date.now, awsMetrics()));
+export const handler = withMiddlewares(
+  createAccrualDispatcher(
+    () => awsDependencies(),
+    () => awsWorkQueue(),
+    Date.now,
+    awsMetrics(),
+  ),
+);

@@ -20,4 +20,11 @@ export function createInvoicingDispatcher(deps: () => Dependencies, queue: () =>
 }
 
 /** The deployed handler: the dispatcher. */
-export const handler = withMiddlewares(createInvoicingDispatcher(() => awsDependencies(), () => awsWorkQueue(), Date.now, awsMetrics()));
+export const handler = withMiddlewares(
+  createInvoicingDispatcher(
+    () => awsDependencies(),
+    () => awsWorkQueue(),
+    Date.now,
+    awsMetrics(),
+  ),
+);

@@ -91,7 +91,12 @@ const price = (key: keyof typeof pricing.prices) => pricing.prices[key].usd / pr
 /** A request chain's time on AWS: each call at its kind's assumed latency. */
 function chainMs(calls: Record<string, number>): number {
   return Object.entries(calls).reduce((total, [operation, count]) => {
-    const latency = operation.startsWith('Transact') && operation !== 'TransactGetItems' ? AWS_LATENCY_MS.transaction : /^(Put|Update|Delete|BatchWrite)/.test(operation) ? AWS_LATENCY_MS.write : AWS_LATENCY_MS.read;
+    const latency =
+      operation.startsWith('Transact') && operation !== 'TransactGetItems'
+        ? AWS_LATENCY_MS.transaction
+        : /^(Put|Update|Delete|BatchWrite)/.test(operation)
+          ? AWS_LATENCY_MS.write
+          : AWS_LATENCY_MS.read;
     return total + count * latency;
   }, 0);
 }
@@ -110,7 +115,8 @@ export function projectPeriodStart(measured: Measured, deployment: Deployment): 
   const publisherMsPerInvoice = chainMs(measured.publisherCallsPerInvoice) + AWS_LATENCY_MS.putEvents + measured.publisherCpuMsPerInvoice * stretch;
   const limits = {
     table: (deployment.tableWarmWrites * deployment.headroom) / (measured.job.tableWru + measured.publisher.tableWru),
-    index: measured.job.indexWru + measured.publisher.indexWru > 0 ? (deployment.indexWarmWrites * deployment.headroom) / (measured.job.indexWru + measured.publisher.indexWru) : Number.POSITIVE_INFINITY,
+    index:
+      measured.job.indexWru + measured.publisher.indexWru > 0 ? (deployment.indexWarmWrites * deployment.headroom) / (measured.job.indexWru + measured.publisher.indexWru) : Number.POSITIVE_INFINITY,
     workers: (deployment.workerConcurrency * deployment.workerBatchSize) / (workerBatchMs / 1000),
   };
   const bottleneck = (Object.keys(limits) as Array<keyof typeof limits>).reduce((low, key) => (limits[key] < limits[low] ? key : low), 'table');
@@ -134,14 +140,42 @@ export function costPerRenewals(measured: Measured, deployment: Deployment, proj
   const kmsRequests = (deployment.workerConcurrency + 16 + 1) * Math.ceil(projection.minutes / KMS_CACHE_MINUTES);
   const round = (value: number, digits = 3) => Number(value.toPrecision(digits));
   return [
-    { name: 'DynamoDB', usd: n * (wru * price('dynamodbWriteRequestUnit') + rru * price('dynamodbReadRequestUnit')), formula: `1M × (${round(wru)} WRU × $${pricing.prices.dynamodbWriteRequestUnit.usd}/M + ${round(rru)} RRU × $${pricing.prices.dynamodbReadRequestUnit.usd}/M)` },
-    { name: 'Lambda GB-s', usd: n * gb * (workerSeconds + publisherSeconds) * price('lambdaArmGbSecond'), formula: `1M × ${gb} GB × (worker ${round(workerSeconds * 1000)} ms + publisher ${round(publisherSeconds * 1000)} ms) × $${pricing.prices.lambdaArmGbSecond.usd}/GB-s` },
-    { name: 'Lambda requests', usd: invocations * price('lambdaRequest'), formula: `1M × (1/${deployment.workerBatchSize} + 1/${deployment.publisherBatchSize}) invocations × $${pricing.prices.lambdaRequest.usd}/M` },
-    { name: 'SQS requests', usd: n * measured.queueRequestsPerInvoice * price('sqsStandardRequest'), formula: `1M × ${round(measured.queueRequestsPerInvoice)} requests × $${pricing.prices.sqsStandardRequest.usd}/M` },
-    { name: 'EventBridge events', usd: n * measured.eventChunksPerInvoice * price('eventBridgeCustomEvent'), formula: `1M × ${round(measured.eventChunksPerInvoice)} 64 KB chunks × $${pricing.prices.eventBridgeCustomEvent.usd}/M` },
-    { name: 'KMS', usd: kmsRequests * price('kmsRequest'), formula: `${kmsRequests} requests ((${deployment.workerConcurrency} workers + 16 publishers + 1) × ${Math.ceil(projection.minutes / KMS_CACHE_MINUTES)} key refreshes of ${KMS_CACHE_MINUTES} min) × $${pricing.prices.kmsRequest.usd}/10k` },
+    {
+      name: 'DynamoDB',
+      usd: n * (wru * price('dynamodbWriteRequestUnit') + rru * price('dynamodbReadRequestUnit')),
+      formula: `1M × (${round(wru)} WRU × $${pricing.prices.dynamodbWriteRequestUnit.usd}/M + ${round(rru)} RRU × $${pricing.prices.dynamodbReadRequestUnit.usd}/M)`,
+    },
+    {
+      name: 'Lambda GB-s',
+      usd: n * gb * (workerSeconds + publisherSeconds) * price('lambdaArmGbSecond'),
+      formula: `1M × ${gb} GB × (worker ${round(workerSeconds * 1000)} ms + publisher ${round(publisherSeconds * 1000)} ms) × $${pricing.prices.lambdaArmGbSecond.usd}/GB-s`,
+    },
+    {
+      name: 'Lambda requests',
+      usd: invocations * price('lambdaRequest'),
+      formula: `1M × (1/${deployment.workerBatchSize} + 1/${deployment.publisherBatchSize}) invocations × $${pricing.prices.lambdaRequest.usd}/M`,
+    },
+    {
+      name: 'SQS requests',
+      usd: n * measured.queueRequestsPerInvoice * price('sqsStandardRequest'),
+      formula: `1M × ${round(measured.queueRequestsPerInvoice)} requests × $${pricing.prices.sqsStandardRequest.usd}/M`,
+    },
+    {
+      name: 'EventBridge events',
+      usd: n * measured.eventChunksPerInvoice * price('eventBridgeCustomEvent'),
+      formula: `1M × ${round(measured.eventChunksPerInvoice)} 64 KB chunks × $${pricing.prices.eventBridgeCustomEvent.usd}/M`,
+    },
+    {
+      name: 'KMS',
+      usd: kmsRequests * price('kmsRequest'),
+      formula: `${kmsRequests} requests ((${deployment.workerConcurrency} workers + 16 publishers + 1) × ${Math.ceil(projection.minutes / KMS_CACHE_MINUTES)} key refreshes of ${KMS_CACHE_MINUTES} min) × $${pricing.prices.kmsRequest.usd}/10k`,
+    },
     { name: 'CloudWatch Logs', usd: n * logBytes * price('cloudWatchLogsIngestion'), formula: `1M × ${Math.round(logBytes)} B × $${pricing.prices.cloudWatchLogsIngestion.usd}/GB` },
-    { name: 'X-Ray traces', usd: traces * price('xrayTraceRecorded'), formula: `(${Math.round(invocations)} invocations × ${XRAY_SAMPLED_SHARE} + ${Math.round(seconds)} s × 1) traces × $${pricing.prices.xrayTraceRecorded.usd}/M` },
+    {
+      name: 'X-Ray traces',
+      usd: traces * price('xrayTraceRecorded'),
+      formula: `(${Math.round(invocations)} invocations × ${XRAY_SAMPLED_SHARE} + ${Math.round(seconds)} s × 1) traces × $${pricing.prices.xrayTraceRecorded.usd}/M`,
+    },
   ];
 }
 

@@ -243,7 +243,11 @@ async function work(input: WorkerInput): Promise<WorkerResult> {
   }
   const deps: Dependencies = { store: new BillingStore(doc, { tableName: input.tableName }), publisher: { publish: async () => undefined } };
   const batches: WorkerBatchReport[] = [];
-  const handler = createWorkerHandler(() => deps, { maxReceiveCount: input.maxReceiveCount, metrics: powertoolsMetrics() }, (report) => void batches.push(report));
+  const handler = createWorkerHandler(
+    () => deps,
+    { maxReceiveCount: input.maxReceiveCount, metrics: powertoolsMetrics() },
+    (report) => void batches.push(report),
+  );
   const context = { functionName: 'prorata-worker', awsRequestId: 'bench', getRemainingTimeInMillis: () => 120_000 } as Context;
   const stats = { invocations: 0, crashes: 0, itemFailures: 0 };
   const poll = async (): Promise<void> => {
@@ -264,7 +268,10 @@ async function work(input: WorkerInput): Promise<WorkerResult> {
         continue;
       }
       stats.itemFailures += failed.size;
-      await callParent('delete', records.filter((record) => !failed.has(record.messageId)).map((record) => record.receiptHandle));
+      await callParent(
+        'delete',
+        records.filter((record) => !failed.has(record.messageId)).map((record) => record.receiptHandle),
+      );
     }
   };
   const { figures } = await measured(meter, () => Promise.all(Array.from({ length: input.workers }, poll)));
@@ -315,7 +322,8 @@ async function floor(input: FloorInput): Promise<FloorResult> {
                 break;
               } catch (error) {
                 const fault = (error as { $fault?: string; name?: string }) ?? {};
-                if (attempt >= 5 || (fault.$fault !== 'server' && fault.name !== 'TransactionConflictException')) throw new Error(`the floor's ${command} failed: ${String(error)}: ${JSON.stringify(request).slice(0, 3000)}`);
+                if (attempt >= 5 || (fault.$fault !== 'server' && fault.name !== 'TransactionConflictException'))
+                  throw new Error(`the floor's ${command} failed: ${String(error)}: ${JSON.stringify(request).slice(0, 3000)}`);
                 retries += 1;
                 await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
               }
@@ -348,12 +356,16 @@ async function publish(input: PublisherInput): Promise<PublisherResult> {
   for (let shard = 0; shard < input.outboxShards && images.length < input.sample; shard += 1) {
     let start: Record<string, AttributeValue> | undefined;
     do {
-      const page = await reader.send(new QueryCommand({ TableName: input.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: keys.outboxPartition(shard) } }, ExclusiveStartKey: start }));
+      const page = await reader.send(
+        new QueryCommand({ TableName: input.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: keys.outboxPartition(shard) } }, ExclusiveStartKey: start }),
+      );
       images.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
     } while (start && images.length < input.sample);
   }
-  const records = images.slice(0, input.sample).map((image, index) => ({ eventName: 'INSERT', eventID: String(index), dynamodb: { Keys: { pk: image.pk, sk: image.sk }, NewImage: image, SequenceNumber: String(index) } }));
+  const records = images
+    .slice(0, input.sample)
+    .map((image, index) => ({ eventName: 'INSERT', eventID: String(index), dynamodb: { Keys: { pk: image.pk, sk: image.sk }, NewImage: image, SequenceNumber: String(index) } }));
   const doc = createDocumentClient(input.config);
   const meter = meterCapacity(doc);
   const bus = { published: 0, bytes: 0, chunks: 0 };

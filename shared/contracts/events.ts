@@ -94,7 +94,7 @@ export interface AppEvent {
 
 /** True for a known event type. */
 export function isEventType(type: string): type is EventType {
-  return Object.prototype.hasOwnProperty.call(EVENT_DETAIL_SCHEMAS, type);
+  return Object.hasOwn(EVENT_DETAIL_SCHEMAS, type);
 }
 
 /**
@@ -221,7 +221,10 @@ export function assertChangeWithinWindow(invocation: ChangeInvocation, now: numb
   if (invocation.preview) return;
   const at = Date.parse(invocation.asOf);
   if (at < now - CHANGE_WINDOW_MS.before || at > now + CHANGE_WINDOW_MS.after) {
-    throw new ValidationError('input.asOf', `${invocation.asOf} is not within a day before and five minutes after the clock (${normaliseInstant(new Date(now).toISOString())}); only a preview may be asked for another instant`);
+    throw new ValidationError(
+      'input.asOf',
+      `${invocation.asOf} is not within a day before and five minutes after the clock (${normaliseInstant(new Date(now).toISOString())}); only a preview may be asked for another instant`,
+    );
   }
 }
 

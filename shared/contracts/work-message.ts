@@ -10,14 +10,16 @@ import { describeZodError, idSchema, instantSchema, type JobInvocation } from '.
  * still has it). No deduplication id: a message delivered twice, or two runs dispatching the
  * same workspace, bill it once, as every write is conditional on the subscription's version.
  */
-export const workMessageSchema = z.strictObject({
-  job: z.enum(['invoicing', 'accrual']),
-  workspace: idSchema,
-  sortKey: z.string().max(300),
-  /** The schedule's scheduled time, or for an on-demand run its `asOf` (a date or an instant). */
-  scheduledTime: instantSchema.optional(),
-  asOf: z.union([instantSchema, z.iso.date()]).optional(),
-}).refine((message) => (message.scheduledTime === undefined) !== (message.asOf === undefined), { error: 'exactly one of scheduledTime and asOf', path: ['scheduledTime'] });
+export const workMessageSchema = z
+  .strictObject({
+    job: z.enum(['invoicing', 'accrual']),
+    workspace: idSchema,
+    sortKey: z.string().max(300),
+    /** The schedule's scheduled time, or for an on-demand run its `asOf` (a date or an instant). */
+    scheduledTime: instantSchema.optional(),
+    asOf: z.union([instantSchema, z.iso.date()]).optional(),
+  })
+  .refine((message) => (message.scheduledTime === undefined) !== (message.asOf === undefined), { error: 'exactly one of scheduledTime and asOf', path: ['scheduledTime'] });
 
 /** A validated work message. */
 export type WorkMessage = z.output<typeof workMessageSchema>;

@@ -119,7 +119,21 @@ export function planChange(input: ChangeInput): ChangePlan {
     // Billing credit never becomes AI credits (R13, R18): the pack is paid in full.
     const noCredit = { ...balance, billingCredit: Money.zero(ctx.workspace.currency) };
     const id = invoiceIdFor(ctx.workspace.id, 'change', date, key);
-    const assembled = assembleInvoice({ id, number: invoiceNumberOf(ctx.workspace, seq), workspace: ctx.workspace.id, subscription: subscription?.id ?? '', kind: 'change', date, currency: ctx.workspace.currency, periodStart: date, periodEnd: date }, [line], noCredit);
+    const assembled = assembleInvoice(
+      {
+        id,
+        number: invoiceNumberOf(ctx.workspace, seq),
+        workspace: ctx.workspace.id,
+        subscription: subscription?.id ?? '',
+        kind: 'change',
+        date,
+        currency: ctx.workspace.currency,
+        periodStart: date,
+        periodEnd: date,
+      },
+      [line],
+      noCredit,
+    );
     const after: Balance = { ...balance, aiCredits: balance.aiCredits + pack.credits, version: balance.version + 1 };
     return finishWithInvoice(result, subscription, assembled.invoice, after, holder);
   }
@@ -135,9 +149,25 @@ export function planChange(input: ChangeInput): ChangePlan {
   const proration = (subject: Proration['subject'], delta: number, unitPrice: Money, description: string, planId: string): Proration => {
     const { unitAmount, amount } = prorate(unitPrice, delta, fraction, rounding);
     return {
-      id: `${subscription?.id}_${date}_${subject}_${key}_${prorationSeq}`, workspace: ctx.workspace.id, subscription: subscription?.id ?? '', seq: prorationSeq++, date, delta,
-      fromQuantity: quantity, toQuantity: quantity, planId, unitPrice: unitPrice.toString(), periodStart: date, periodEnd: period.end,
-      days: fraction.days, of: fraction.of, unitAmount: unitAmount.toString(), amount: amount.toString(), adjustment: false, description, subject,
+      id: `${subscription?.id}_${date}_${subject}_${key}_${prorationSeq}`,
+      workspace: ctx.workspace.id,
+      subscription: subscription?.id ?? '',
+      seq: prorationSeq++,
+      date,
+      delta,
+      fromQuantity: quantity,
+      toQuantity: quantity,
+      planId,
+      unitPrice: unitPrice.toString(),
+      periodStart: date,
+      periodEnd: period.end,
+      days: fraction.days,
+      of: fraction.of,
+      unitAmount: unitAmount.toString(),
+      amount: amount.toString(),
+      adjustment: false,
+      description,
+      subject,
     };
   };
 
@@ -148,7 +178,13 @@ export function planChange(input: ChangeInput): ChangePlan {
     const line = proration('seats', request.seats, price, `${seatsLabel(request.seats)} bought on ${formatDay(date)}, ${fraction.days} of ${fraction.of} days × ${price.format()}`, plan.id);
     line.toQuantity = quantity + request.seats;
     const periods = subscription.periods.map((record, index, all) => (index === all.length - 1 ? { ...record, changes: [...record.changes, { date, delta: request.seats }] } : record));
-    const next: SubscriptionState = { ...subscription, periods, seatPurchases: [...subscription.seatPurchases, { date, seats: request.seats }], nextProrationSeq: prorationSeq, version: subscription.version + 1 };
+    const next: SubscriptionState = {
+      ...subscription,
+      periods,
+      seatPurchases: [...subscription.seatPurchases, { date, seats: request.seats }],
+      nextProrationSeq: prorationSeq,
+      version: subscription.version + 1,
+    };
     return finishWithAccrual(result, next, [line]);
   }
 
@@ -206,7 +242,14 @@ export function planChange(input: ChangeInput): ChangePlan {
     const newPrice = Money.of(target.seatPrice, currency);
     const remaining = proration('plan', quantity, newPrice, `Remaining time on ${quantity} × ${target.name} after ${formatDay(date)}`, target.id);
     const split: PeriodRecord = { ...period, start: date, until: undefined, planId: target.id, unitPrice: target.seatPrice, baseQuantity: quantity, changes: [] };
-    const next: SubscriptionState = { ...subscription, planId: target.id, pendingPlanId: null, periods: [...history, closed, split], nextProrationSeq: prorationSeq, version: subscription.version + 1 };
+    const next: SubscriptionState = {
+      ...subscription,
+      planId: target.id,
+      pendingPlanId: null,
+      periods: [...history, closed, split],
+      nextProrationSeq: prorationSeq,
+      version: subscription.version + 1,
+    };
     if (ctx.workspace.settings.upgradeBilling === 'next-invoice') return finishWithAccrual(result, next, [unused, remaining]);
     const id = invoiceIdFor(ctx.workspace.id, 'change', date, key);
     const lines = prorationLines([unused, remaining]);
@@ -268,7 +311,9 @@ function finishWithAccrual(result: ChangePlan, subscription: SubscriptionState, 
  */
 function finishWithInvoice(result: ChangePlan, subscription: SubscriptionState | undefined, invoice: Invoice, balance: Balance, holder: SubscriptionState | undefined): ChangePlan {
   if (!subscription) {
-    const counted = holder ? { subscription: { ...holder, nextInvoiceSeq: holder.nextInvoiceSeq + 1, version: holder.version + 1 }, balance } : { balance: { ...balance, nextInvoiceSeq: (balance.nextInvoiceSeq ?? 1) + 1 } };
+    const counted = holder
+      ? { subscription: { ...holder, nextInvoiceSeq: holder.nextInvoiceSeq + 1, version: holder.version + 1 }, balance }
+      : { balance: { ...balance, nextInvoiceSeq: (balance.nextInvoiceSeq ?? 1) + 1 } };
     return { ...result, invoice, balance: counted.balance, steps: [...result.steps, { kind: 'purchase', invoice, ...counted }] };
   }
   const bumped = subscription.version === result.subscription?.version ? { ...subscription, version: subscription.version + 1 } : subscription;

@@ -1,15 +1,4 @@
-import {
-  addDays,
-  firstPeriod,
-  formatRange,
-  fullPeriodFrom,
-  INTERVAL_MONTHS,
-  minDate,
-  monthlyAnchorsInside,
-  remainingFraction,
-  type BillingPeriod,
-  type IsoDate,
-} from './calendar';
+import { addDays, firstPeriod, formatRange, fullPeriodFrom, INTERVAL_MONTHS, minDate, monthlyAnchorsInside, remainingFraction, type BillingPeriod, type IsoDate } from './calendar';
 import type { Addon, Plan } from './catalog';
 import { NotFoundError } from './errors';
 import { assembleInvoice, invoiceIdFor, invoiceNumberOf, type Balance, type Invoice, type InvoiceKind, type InvoiceLine } from './invoice';
@@ -129,7 +118,17 @@ export function nextTrueUpAfter(period: BillingPeriod, billingDay: number, date:
 export function openPeriod(period: BillingPeriod, plan: Plan, quantity: number, invoiceId: string): PeriodRecord {
   // Spelled out rather than spread: spreading periods of mixed origins (stored, computed) took
   // V8's slow path and was a tenth of a renewal. Same keys in the same order as the spread.
-  return { start: period.start, end: period.end, denominatorStart: period.denominatorStart, stub: period.stub, planId: plan.id, unitPrice: plan.seatPrice, baseQuantity: quantity, changes: [], invoiceId };
+  return {
+    start: period.start,
+    end: period.end,
+    denominatorStart: period.denominatorStart,
+    stub: period.stub,
+    planId: plan.id,
+    unitPrice: plan.seatPrice,
+    baseQuantity: quantity,
+    changes: [],
+    invoiceId,
+  };
 }
 
 export function billedThrough(prorations: readonly Proration[], fallback: number): number {
@@ -157,7 +156,7 @@ export function startSubscription(ctx: BillingContext, request: StartRequest, ba
     status: 'active',
     endsAfter: null,
     periods: [],
-    initialSeats: plan.seatMode === 'fixed' ? request.seats ?? plan.minimumSeats : null,
+    initialSeats: plan.seatMode === 'fixed' ? (request.seats ?? plan.minimumSeats) : null,
     seatPurchases: [],
     addonId: request.addonId,
     pendingPlanId: null,
@@ -297,9 +296,7 @@ export function planBillingRun(
       kind = 'true-up';
       period = { start: due, end: current.end };
       // R20: after an immediate cancellation the next anchor's invoice is the last one.
-      next = isEndedBy(subscription, due)
-        ? { ...subscription, status: 'ended', nextTrueUp: null }
-        : { ...subscription, nextTrueUp: nextTrueUpAfter(current, subscription.billingDay, due) };
+      next = isEndedBy(subscription, due) ? { ...subscription, status: 'ended', nextTrueUp: null } : { ...subscription, nextTrueUp: nextTrueUpAfter(current, subscription.billingDay, due) };
     } else if (isEndedBy(subscription, anchor)) {
       // Canceled: nothing renews; the ended period's unbilled prorations are still billed.
       kind = 'renewal';

@@ -78,7 +78,10 @@ export const INVOICE_PREFIX_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,23}$/;
  * print the same number: the hash keeps such ids apart.
  */
 export function defaultInvoicePrefix(workspaceId: string): string {
-  const letters = workspaceId.replace(/[^A-Za-z0-9]/g, '').toUpperCase().slice(0, 8);
+  const letters = workspaceId
+    .replace(/[^A-Za-z0-9]/g, '')
+    .toUpperCase()
+    .slice(0, 8);
   const hash = fnv1a(workspaceId).toString(36).toUpperCase().padStart(4, '0').slice(-4);
   return `${letters}-${hash}`;
 }
@@ -111,7 +114,10 @@ export interface Settlement {
  */
 export function settleLines(lines: readonly InvoiceLine[], balance: Money): Settlement {
   const currency = balance.currency;
-  const subtotal = Money.sum(lines.map((line) => Money.of(line.amount, currency)), currency);
+  const subtotal = Money.sum(
+    lines.map((line) => Money.of(line.amount, currency)),
+    currency,
+  );
   if (subtotal.isPositive()) {
     const creditApplied = balance.isPositive() ? balance.min(subtotal) : Money.zero(currency);
     return { subtotal, creditApplied, amountDue: subtotal.minus(creditApplied), balanceAfter: balance.minus(creditApplied) };
@@ -120,11 +126,7 @@ export function settleLines(lines: readonly InvoiceLine[], balance: Money): Sett
 }
 
 /** Assembles an invoice from its lines and settles it against the balance. */
-export function assembleInvoice(
-  header: Omit<Invoice, 'lines' | 'subtotal' | 'creditApplied' | 'amountDue'>,
-  lines: InvoiceLine[],
-  balance: Balance,
-): { invoice: Invoice; balance: Balance } {
+export function assembleInvoice(header: Omit<Invoice, 'lines' | 'subtotal' | 'creditApplied' | 'amountDue'>, lines: InvoiceLine[], balance: Balance): { invoice: Invoice; balance: Balance } {
   const settlement = settleLines(lines, balance.billingCredit);
   // Spelled out rather than spread (headers of several origins made the spread V8's slow path);
   // the keys keep the order every header has, so the invoice serialises as before.

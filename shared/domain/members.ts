@@ -1,14 +1,7 @@
 import type { IsoDate } from './calendar';
 
 /** The member event types of the scenario format (R7). */
-export const MEMBER_EVENT_TYPES = [
-  'member.invited',
-  'member.joined',
-  'member.role_changed',
-  'member.deactivated',
-  'member.reactivated',
-  'member.removed',
-] as const;
+export const MEMBER_EVENT_TYPES = ['member.invited', 'member.joined', 'member.role_changed', 'member.deactivated', 'member.reactivated', 'member.removed'] as const;
 
 /** One of the member event types. */
 export type MemberEventType = (typeof MEMBER_EVENT_TYPES)[number];

@@ -24,10 +24,36 @@ export interface Rounding {
  * so every amount of a currency carries the same number of decimals (R5).
  */
 const MINOR_UNITS: Readonly<Record<string, number>> = {
-  USD: 2, EUR: 2, GBP: 2, CAD: 2, AUD: 2, NZD: 2, CHF: 2, SEK: 2, NOK: 2, DKK: 2, PLN: 2,
-  BRL: 2, MXN: 2, INR: 2, SGD: 2, HKD: 2, ZAR: 2, CNY: 2,
-  JPY: 0, KRW: 0, CLP: 0, ISK: 0, VND: 0,
-  KWD: 3, BHD: 3, OMR: 3, JOD: 3, TND: 3, IQD: 3, LYD: 3,
+  USD: 2,
+  EUR: 2,
+  GBP: 2,
+  CAD: 2,
+  AUD: 2,
+  NZD: 2,
+  CHF: 2,
+  SEK: 2,
+  NOK: 2,
+  DKK: 2,
+  PLN: 2,
+  BRL: 2,
+  MXN: 2,
+  INR: 2,
+  SGD: 2,
+  HKD: 2,
+  ZAR: 2,
+  CNY: 2,
+  JPY: 0,
+  KRW: 0,
+  CLP: 0,
+  ISK: 0,
+  VND: 0,
+  KWD: 3,
+  BHD: 3,
+  OMR: 3,
+  JOD: 3,
+  TND: 3,
+  IQD: 3,
+  LYD: 3,
 };
 
 /** Currencies the engine accepts. */
@@ -60,7 +86,10 @@ function rememberParsed(value: string, amount: Decimal): void {
 
 /** An immutable amount of one currency; arithmetic is decimal and never rounds implicitly. */
 export class Money {
-  private constructor(readonly amount: Decimal, readonly currency: string) {}
+  private constructor(
+    readonly amount: Decimal,
+    readonly currency: string,
+  ) {}
 
   /** Parses a decimal string (or Decimal) as an amount of `currency`. */
   static of(value: string | number | Decimal, currency: string): Money {

@@ -74,7 +74,9 @@ export function addOutcome(summary: RunSummary, outcome: { invoices: readonly In
   summary.prorations += outcome.prorations.length;
   for (const invoice of outcome.invoices) {
     const before = summary.amounts[invoice.currency];
-    summary.amounts[invoice.currency] = (before === undefined ? Money.of(invoice.amountDue, invoice.currency) : Money.of(before, invoice.currency).plus(Money.of(invoice.amountDue, invoice.currency))).toString();
+    summary.amounts[invoice.currency] = (
+      before === undefined ? Money.of(invoice.amountDue, invoice.currency) : Money.of(before, invoice.currency).plus(Money.of(invoice.amountDue, invoice.currency))
+    ).toString();
   }
 }
 
@@ -150,14 +152,7 @@ export type WorkspaceOutcome = JobReport['workspaces'][number];
  * the marker it was found by once its days are accrued (a period not renewed yet is finished by
  * a later run).
  */
-export async function billDueWorkspace(
-  deps: Dependencies,
-  job: JobName,
-  invocation: JobInvocation,
-  catalog: Catalog,
-  entry: DueEntry,
-  retrying: Retrying,
-): Promise<WorkspaceOutcome | undefined> {
+export async function billDueWorkspace(deps: Dependencies, job: JobName, invocation: JobInvocation, catalog: Catalog, entry: DueEntry, retrying: Retrying): Promise<WorkspaceOutcome | undefined> {
   const dryRun = 'dryRun' in invocation ? invocation.dryRun : false;
   const issuedAt = queryInstantFor(invocation);
   const outcome = await retrying(async () => {
@@ -195,9 +190,8 @@ export async function runBillingJob(deps: Dependencies, job: JobName, invocation
   const report: JobReport = { job, dryRun, workspaces: [], failed: [], retries: 0, summary: emptySummary() };
   const retrying = retryingFor(deps, () => void (report.retries += 1));
   const catalog = await retrying(() => loadCatalog(deps.store));
-  const pages: AsyncIterable<DueEntry[]> | Iterable<DueEntry[]> = 'workspace' in invocation && invocation.workspace
-    ? [[{ workspace: invocation.workspace, sortKey: '' }]]
-    : duePages(deps, job, queryInstantFor(invocation), retrying);
+  const pages: AsyncIterable<DueEntry[]> | Iterable<DueEntry[]> =
+    'workspace' in invocation && invocation.workspace ? [[{ workspace: invocation.workspace, sortKey: '' }]] : duePages(deps, job, queryInstantFor(invocation), retrying);
   for await (const page of pages) {
     await forEachConcurrently(page, WORKSPACE_CONCURRENCY, async (entry) => {
       try {
@@ -265,7 +259,14 @@ async function runForWorkspace(
   if (!workspace) return undefined;
   const asOf = billingDateFor(invocation, workspace.timezone);
   const ctx = { workspace, catalog, members: loaded.members };
-  const planned: BillingStep[] = planBillingRun(ctx, subscription, unbilled, balanceOf(storedBalance, workspace.currency), asOf, job === 'invoicing' ? { invoice: true } : { invoice: false, accrueThrough: addDays(asOf, -1) });
+  const planned: BillingStep[] = planBillingRun(
+    ctx,
+    subscription,
+    unbilled,
+    balanceOf(storedBalance, workspace.currency),
+    asOf,
+    job === 'invoicing' ? { invoice: true } : { invoice: false, accrueThrough: addDays(asOf, -1) },
+  );
   const steps = dryRun ? planned : await foldMembersInto(deps.store, workspaceId, loaded, planned);
   if (!dryRun) await deps.store.applySteps(workspace, steps, issuedAt);
   const after = steps.reduce((latest, step) => step.subscription ?? latest, subscription);

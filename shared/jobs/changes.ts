@@ -80,7 +80,12 @@ export async function requestChange(deps: Dependencies, command: ChangeCommand):
     if (key) {
       const eventId = command.eventId ?? changeRequestId(command);
       await deps.store.recordRejection({ at: command.asOf, workspace: command.workspace, type: command.change.type, reason: error.reason, message: error.message, eventId, payload: command.change });
-      await deps.store.enqueueEvent(`rejection_${eventId}`, 'Change Rejected', { workspace: command.workspace, type: command.change.type, reason: error.reason, message: error.message, at: command.asOf }, command.asOf);
+      await deps.store.enqueueEvent(
+        `rejection_${eventId}`,
+        'Change Rejected',
+        { workspace: command.workspace, type: command.change.type, reason: error.reason, message: error.message, at: command.asOf },
+        command.asOf,
+      );
       await deps.store.putIdempotency({ key, response: JSON.stringify(result), at: command.asOf });
       return (await recorded()) ?? result;
     }
@@ -124,5 +129,15 @@ async function planFor(deps: Dependencies, command: ChangeCommand): Promise<Chan
     subscription ? deps.store.listUnbilledProrations(subscription) : Promise.resolve([]),
     deps.store.getBalance(workspace.id, workspace.currency),
   ]);
-  return planChange({ ctx, subscription, previous, unbilled, balance, request: command.change, requestedBy: command.requestedBy, at: command.asOf, date: toBillingDate(command.asOf, workspace.timezone) });
+  return planChange({
+    ctx,
+    subscription,
+    previous,
+    unbilled,
+    balance,
+    request: command.change,
+    requestedBy: command.requestedBy,
+    at: command.asOf,
+    date: toBillingDate(command.asOf, workspace.timezone),
+  });
 }

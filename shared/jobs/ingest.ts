@@ -12,10 +12,7 @@ import { foldMembersInto, loadCatalog, loadContext, loadMembers } from './contex
 import { withConflictRetry, type Dependencies } from './dependencies';
 
 /** What became of one ingested event. */
-export type IngestOutcome =
-  | { status: 'stored' }
-  | { status: 'duplicate' }
-  | { status: 'rejected'; reason: string; message: string; recorded?: boolean };
+export type IngestOutcome = { status: 'stored' } | { status: 'duplicate' } | { status: 'rejected'; reason: string; message: string; recorded?: boolean };
 
 function isMemberEvent(type: string): type is MemberEventType {
   return (MEMBER_EVENT_TYPES as readonly string[]).includes(type);
@@ -132,7 +129,15 @@ async function startOnce(deps: Dependencies, workspace: Workspace, event: AppEve
   const ctx = { workspace, catalog, members: loaded.members };
   const step = startSubscription(
     ctx,
-    { subscriptionId: `sub_${workspace.id}_${date}`, planId: detail.plan, at: event.at, date, billingDay: detail.billingDay ?? workspace.billingDay, seats: detail.seats ?? null, addonId: detail.addon ?? null },
+    {
+      subscriptionId: `sub_${workspace.id}_${date}`,
+      planId: detail.plan,
+      at: event.at,
+      date,
+      billingDay: detail.billingDay ?? workspace.billingDay,
+      seats: detail.seats ?? null,
+      addonId: detail.addon ?? null,
+    },
     balance,
     previous,
   );
@@ -148,7 +153,11 @@ async function cancelFromEvent(deps: Dependencies, workspace: Workspace, event: 
     const date = toBillingDate(event.at, workspace.timezone);
     // Catch up first, so "the current period" is the one containing the cancellation date.
     const catalog = await loadCatalog(deps.store);
-    const [loaded, unbilled, balance] = await Promise.all([loadMembers(deps.store, workspace.id, subscription), deps.store.listUnbilledProrations(subscription), deps.store.getBalance(workspace.id, workspace.currency)]);
+    const [loaded, unbilled, balance] = await Promise.all([
+      loadMembers(deps.store, workspace.id, subscription),
+      deps.store.listUnbilledProrations(subscription),
+      deps.store.getBalance(workspace.id, workspace.currency),
+    ]);
     const ctx = { workspace, catalog, members: loaded.members };
     const steps = await foldMembersInto(deps.store, workspace.id, loaded, planBillingRun(ctx, subscription, unbilled, balance, date, { invoice: true }));
     await deps.store.applySteps(workspace, steps, event.at);

@@ -1,4 +1,4 @@
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { EventPublisher, PublishedEvent } from '../jobs/dependencies';
 
 /** The engine's EventBridge `source`; the ingest rule ignores it so the engine never eats its own events. */
@@ -11,7 +11,10 @@ export const ENGINE_SOURCE = 'prorata';
  * deduplicate on it.
  */
 export class EventBridgePublisher implements EventPublisher {
-  constructor(private readonly client: EventBridgeClient, private readonly busName: string) {}
+  constructor(
+    private readonly client: EventBridgeClient,
+    private readonly busName: string,
+  ) {}
 
   async publish(events: readonly PublishedEvent[]): Promise<void> {
     if (events.length === 0) return;

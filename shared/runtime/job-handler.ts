@@ -22,7 +22,10 @@ export class IncompleteRunError extends BillingError {
   readonly report: JobReport;
 
   constructor(report: JobReport, at: string) {
-    const named = report.failed.slice(0, NAMED_FAILURES).map((failure) => `${failure.workspace} (${failure.error})`).join('; ');
+    const named = report.failed
+      .slice(0, NAMED_FAILURES)
+      .map((failure) => `${failure.workspace} (${failure.error})`)
+      .join('; ');
     const more = report.summary.failed > NAMED_FAILURES ? `; and ${report.summary.failed - NAMED_FAILURES} more` : '';
     super('incomplete-run', `${report.job} run at ${at}: ${report.summary.failed} of ${report.summary.failed + report.summary.workspaces} workspaces failed: ${named}${more}`);
     this.report = report;
@@ -61,7 +64,10 @@ export class IncompleteDispatchError extends BillingError {
   readonly report: DispatchReport;
 
   constructor(report: DispatchReport) {
-    super('incomplete-dispatch', `${report.job} dispatch at ${report.at}: ${report.notDispatched} of ${report.due} due workspaces not sent: ${report.notDispatchedWorkspaces.slice(0, NAMED_FAILURES).join(', ')}`);
+    super(
+      'incomplete-dispatch',
+      `${report.job} dispatch at ${report.at}: ${report.notDispatched} of ${report.due} due workspaces not sent: ${report.notDispatchedWorkspaces.slice(0, NAMED_FAILURES).join(', ')}`,
+    );
     this.report = report;
   }
 }

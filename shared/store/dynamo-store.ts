@@ -1,14 +1,5 @@
 import { DynamoDBClient, TransactionCanceledException, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-  type QueryCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { startOfDateInstant, type IsoDate } from '../domain/calendar';
 import type { Catalog, Workspace } from '../domain/catalog';
@@ -195,7 +186,10 @@ export class BillingStore {
   readonly dueShards: number;
   readonly outboxShards: number;
 
-  constructor(private readonly doc: DynamoDBDocumentClient, options: StoreOptions) {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    options: StoreOptions,
+  ) {
     this.tableName = options.tableName;
     this.dueShards = options.dueShards ?? DEFAULT_DUE_SHARDS;
     this.outboxShards = options.outboxShards ?? 4;
@@ -307,7 +301,9 @@ export class BillingStore {
       sets.length > 0 ? `SET ${sets.join(', ')}` : '',
       failed.length > 0 ? 'ADD failedInvoices :failed' : '',
       `REMOVE ${LEGACY_ENGINE_FIELDS.map((field) => `#profile.${field}`).join(', ')}`,
-    ].filter(Boolean).join(' ');
+    ]
+      .filter(Boolean)
+      .join(' ');
     try {
       await this.doc.send(
         new UpdateCommand({
@@ -656,7 +652,9 @@ export class BillingStore {
     const key = keys.subscription(workspace.id, subscription.id);
     const held = { ':previous': subscription.version - 1, ':claim': claim };
     try {
-      await this.doc.send(new UpdateCommand({ TableName: this.tableName, Key: key, UpdateExpression: 'SET writeClaim = :claim', ConditionExpression: 'version = :previous', ExpressionAttributeValues: held }));
+      await this.doc.send(
+        new UpdateCommand({ TableName: this.tableName, Key: key, UpdateExpression: 'SET writeClaim = :claim', ConditionExpression: 'version = :previous', ExpressionAttributeValues: held }),
+      );
     } catch (error) {
       if (isConditionFailure(error)) throw new ConflictError(`workspace ${workspace.id} changed concurrently`);
       throw error;
@@ -876,7 +874,13 @@ export class BillingStore {
   }
 
   private balancePut(ws: string, balance: Balance) {
-    const stored: StoredBalance = { billingCredit: balance.billingCredit.toString(), aiCredits: balance.aiCredits, version: balance.version, nextInvoiceSeq: balance.nextInvoiceSeq, invoiceCounterMoved: balance.invoiceCounterMoved };
+    const stored: StoredBalance = {
+      billingCredit: balance.billingCredit.toString(),
+      aiCredits: balance.aiCredits,
+      version: balance.version,
+      nextInvoiceSeq: balance.nextInvoiceSeq,
+      invoiceCounterMoved: balance.invoiceCounterMoved,
+    };
     const previous = balance.version - 1;
     return {
       TableName: this.tableName,

@@ -119,9 +119,7 @@ export function renderWorkspaceDocument(input: WorkspaceDocumentInput): string {
   const locale = input.locale ?? DEFAULT_LOCALE;
   const name = input.workspace.name ?? input.workspace.id;
   const invoices = input.invoices.filter((invoice) => invoice.workspace === input.workspace.id);
-  const balance = input.balance
-    ? ` · billing credit ${formatMoney(input.balance.billingCredit, input.currency, locale)}, AI credits ${formatCount(input.balance.aiCredits, locale)}`
-    : '';
+  const balance = input.balance ? ` · billing credit ${formatMoney(input.balance.billingCredit, input.currency, locale)}, AI credits ${formatCount(input.balance.aiCredits, locale)}` : '';
   const lang = escapeXml(locale);
   return `<!doctype html>
 <html lang="${lang}">

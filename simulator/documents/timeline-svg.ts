@@ -38,7 +38,9 @@ export function renderTimelineSvg(timeline: Timeline, locale: string): string {
   const yMoney = (amount: number) => zeroY - (amount / moneySpan) * MONEY_HEIGHT;
   const out: string[] = [];
   const title = `Seats and invoices per day, ${days.length ? `${formatDate(days[0].date, locale)} – ${formatDate(days[days.length - 1].date, locale)}` : ''}`;
-  out.push(`<svg class="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="100%" role="img" aria-labelledby="timeline-title" data-days="${days.length}" data-first-date="${escapeXml(days[0]?.date ?? '')}" data-last-date="${escapeXml(days[days.length - 1]?.date ?? '')}">`);
+  out.push(
+    `<svg class="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="100%" role="img" aria-labelledby="timeline-title" data-days="${days.length}" data-first-date="${escapeXml(days[0]?.date ?? '')}" data-last-date="${escapeXml(days[days.length - 1]?.date ?? '')}">`,
+  );
   out.push(`<title id="timeline-title">${escapeXml(title)}</title>`);
 
   // Legend.
@@ -60,7 +62,9 @@ export function renderTimelineSvg(timeline: Timeline, locale: string): string {
   // Axes and gridlines.
   for (const seats of [...new Set([0, Math.round(maxSeats / 2), maxSeats])]) {
     const y = ySeat(seats);
-    out.push(`<line class="grid" x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${n(y)}" y2="${n(y)}"/><text class="axis" x="${LEFT - 6}" y="${n(y + 4)}" text-anchor="end">${escapeXml(formatCount(seats, locale))}</text>`);
+    out.push(
+      `<line class="grid" x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${n(y)}" y2="${n(y)}"/><text class="axis" x="${LEFT - 6}" y="${n(y + 4)}" text-anchor="end">${escapeXml(formatCount(seats, locale))}</text>`,
+    );
   }
   out.push(`<text class="axis-title" x="12" y="${n(TOP + SEATS_HEIGHT / 2)}" transform="rotate(-90 12 ${n(TOP + SEATS_HEIGHT / 2)})" text-anchor="middle">seats</text>`);
   out.push(`<line class="zero" x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${n(zeroY)}" y2="${n(zeroY)}"/>`);
@@ -83,19 +87,25 @@ export function renderTimelineSvg(timeline: Timeline, locale: string): string {
     if (k % every !== 0) return;
     const x = xAt(i);
     const label = day.date.endsWith('-01') ? formatMonth(day.date, locale) : formatDate(day.date, locale, 'short');
-    out.push(`<line class="tick" x1="${n(x)}" x2="${n(x)}" y1="${moneyTop + MONEY_HEIGHT}" y2="${moneyTop + MONEY_HEIGHT + 5}"/><text class="axis" x="${n(x)}" y="${moneyTop + MONEY_HEIGHT + 18}" text-anchor="${i === 0 ? 'start' : 'middle'}">${escapeXml(label)}</text>`);
+    out.push(
+      `<line class="tick" x1="${n(x)}" x2="${n(x)}" y1="${moneyTop + MONEY_HEIGHT}" y2="${moneyTop + MONEY_HEIGHT + 5}"/><text class="axis" x="${n(x)}" y="${moneyTop + MONEY_HEIGHT + 18}" text-anchor="${i === 0 ? 'start' : 'middle'}">${escapeXml(label)}</text>`,
+    );
   });
 
   // Period starts and true-ups across both panels.
   for (const date of timeline.periodStarts) {
     const i = indexOf.get(date);
     if (i === undefined) continue;
-    out.push(`<line class="period-start" data-date="${escapeXml(date)}" x1="${n(xAt(i))}" x2="${n(xAt(i))}" y1="${TOP}" y2="${moneyTop + MONEY_HEIGHT}"><title>${escapeXml(`Period starts ${formatDate(date, locale)}`)}</title></line>`);
+    out.push(
+      `<line class="period-start" data-date="${escapeXml(date)}" x1="${n(xAt(i))}" x2="${n(xAt(i))}" y1="${TOP}" y2="${moneyTop + MONEY_HEIGHT}"><title>${escapeXml(`Period starts ${formatDate(date, locale)}`)}</title></line>`,
+    );
   }
   for (const date of timeline.trueUps) {
     const i = indexOf.get(date);
     if (i === undefined) continue;
-    out.push(`<line class="true-up" data-date="${escapeXml(date)}" x1="${n(xAt(i))}" x2="${n(xAt(i))}" y1="${TOP}" y2="${moneyTop + MONEY_HEIGHT}"><title>${escapeXml(`True-up ${formatDate(date, locale)}`)}</title></line>`);
+    out.push(
+      `<line class="true-up" data-date="${escapeXml(date)}" x1="${n(xAt(i))}" x2="${n(xAt(i))}" y1="${TOP}" y2="${moneyTop + MONEY_HEIGHT}"><title>${escapeXml(`True-up ${formatDate(date, locale)}`)}</title></line>`,
+    );
   }
 
   // Seats paid: a shaded step; billable members: a step line with one point per day.
@@ -114,7 +124,9 @@ export function renderTimelineSvg(timeline: Timeline, locale: string): string {
     out.push('<g class="days">');
     days.forEach((day, i) => {
       const label = `${formatDate(day.date, locale)}: ${formatCount(day.billable, locale)} billable, ${formatCount(day.paid, locale)} paid`;
-      out.push(`<circle class="day" cx="${n(xAt(i) + dx / 2)}" cy="${n(ySeat(day.billable))}" r="${r}" data-date="${day.date}" data-billable="${day.billable}" data-paid="${day.paid}"><title>${escapeXml(label)}</title></circle>`);
+      out.push(
+        `<circle class="day" cx="${n(xAt(i) + dx / 2)}" cy="${n(ySeat(day.billable))}" r="${r}" data-date="${day.date}" data-billable="${day.billable}" data-paid="${day.paid}"><title>${escapeXml(label)}</title></circle>`,
+      );
     });
     out.push('</g>');
   }
@@ -129,7 +141,9 @@ export function renderTimelineSvg(timeline: Timeline, locale: string): string {
     perDate.set(invoice.date, k + 1);
     const x = xAt(i) + dx / 2 - barWidth / 2 + k * (barWidth + 1);
     const label = `${invoice.number ?? invoice.id} (${invoice.kind}, ${formatDate(invoice.date, locale)}): charges ${formatMoney(invoice.charges, timeline.currency, locale)}, credits ${formatMoney(invoice.credits, timeline.currency, locale)}, amount due ${formatMoney(invoice.amountDue, timeline.currency, locale)}`;
-    out.push(`<a class="invoice-bar" href="#${escapeXml(invoice.id)}" data-invoice="${escapeXml(invoice.id)}" data-date="${invoice.date}" data-charges="${invoice.charges}" data-credits="${invoice.credits}"><title>${escapeXml(label)}</title>`);
+    out.push(
+      `<a class="invoice-bar" href="#${escapeXml(invoice.id)}" data-invoice="${escapeXml(invoice.id)}" data-date="${invoice.date}" data-charges="${invoice.charges}" data-credits="${invoice.credits}"><title>${escapeXml(label)}</title>`,
+    );
     const charge = Number(invoice.charges);
     const credit = Number(invoice.credits);
     out.push(`<rect class="charge" x="${n(x)}" y="${n(yMoney(charge))}" width="${n(barWidth)}" height="${n(Math.max(charge > 0 ? 1 : 0, zeroY - yMoney(charge)))}"/>`);

@@ -140,7 +140,9 @@ function describeInBrowser(chromium: string): void {
           lines: Array.from(article.querySelectorAll('tr.line')).map((row) =>
             Object.fromEntries(Array.from(row.querySelectorAll('[data-field]')).map((cell) => [cell.getAttribute('data-field'), { value: cell.getAttribute('data-value'), text: cell.textContent }])),
           ),
-          totals: Object.fromEntries(Array.from(article.querySelectorAll('table.totals [data-field]')).map((cell) => [cell.getAttribute('data-field'), { value: cell.getAttribute('data-value'), text: cell.textContent }])),
+          totals: Object.fromEntries(
+            Array.from(article.querySelectorAll('table.totals [data-field]')).map((cell) => [cell.getAttribute('data-field'), { value: cell.getAttribute('data-value'), text: cell.textContent }]),
+          ),
           moneyCells: article.querySelectorAll('.money').length,
         })),
       );
@@ -189,7 +191,10 @@ function describeInBrowser(chromium: string): void {
   test.each(SCENARIOS)('%s: nothing overflows at 1280 px or at A4 print width, nothing is fetched; screenshot', async (name) => {
     const { pages } = rendered.find((entry) => entry.name === name) ?? fail(name);
     for (const { workspace, path } of pages) {
-      for (const [width, media] of [[1280, 'screen'], [A4_CONTENT_WIDTH, 'print']] as const) {
+      for (const [width, media] of [
+        [1280, 'screen'],
+        [A4_CONTENT_WIDTH, 'print'],
+      ] as const) {
         const { page, requests } = await open(path, width, media);
         const overflow = await overflowOf(page);
         expect(overflow.offenders).toEqual([]);

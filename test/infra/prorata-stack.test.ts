@@ -3,8 +3,8 @@
  * and dead-letter queues the engine relies on, least-privilege grants, and passes cdk-nag's
  * AwsSolutions pack with only deliberate, still-needed acknowledgments.
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { CfnElement, Validations } from 'aws-cdk-lib';
 import type { App, PolicyViolation } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -78,9 +78,7 @@ interface Statement {
 
 function allStatements(): Array<{ policy: string; statement: Statement }> {
   const policies = template.findResources('AWS::IAM::Policy') as Record<string, { Properties: { PolicyDocument: { Statement: Statement[] } } }>;
-  return Object.entries(policies).flatMap(([policy, p]) =>
-    p.Properties.PolicyDocument.Statement.map((statement) => ({ policy, statement })),
-  );
+  return Object.entries(policies).flatMap(([policy, p]) => p.Properties.PolicyDocument.Statement.map((statement) => ({ policy, statement })));
 }
 
 /** Every billing function the stack defines. */
@@ -197,7 +195,7 @@ describe('functions', () => {
     }
   });
 
-  test('the logs key rotates, is retained, and only CloudWatch Logs of this region may use it, for this account\'s log groups', () => {
+  test("the logs key rotates, is retained, and only CloudWatch Logs of this region may use it, for this account's log groups", () => {
     const keyId = logicalId(stack.node.findChild('LogsKey'));
     template.hasResource('AWS::KMS::Key', { Properties: Match.objectLike({ EnableKeyRotation: true }), DeletionPolicy: 'Retain' });
     const statements = (resourceProps(keyId).KeyPolicy as { Statement: Json[] }).Statement;
@@ -206,15 +204,7 @@ describe('functions', () => {
       Sid: 'CloudWatchLogsEncryptsThisAccountsLogGroups',
       Effect: 'Allow',
       Principal: { Service: { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
-      Action: [
-        'kms:Decrypt',
-        'kms:DescribeKey',
-        'kms:Encrypt',
-        'kms:GenerateDataKey',
-        'kms:GenerateDataKeyWithoutPlaintext',
-        'kms:ReEncryptFrom',
-        'kms:ReEncryptTo',
-      ],
+      Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'],
       Resource: '*',
       Condition: {
         ArnLike: {
@@ -297,7 +287,7 @@ describe('event bus and ingest rule', () => {
 });
 
 describe('schema registry', () => {
-  test('the engine\'s events: one JSONSchemaDraft4 schema per published detail-type, in the prorata registry', () => {
+  test("the engine's events: one JSONSchemaDraft4 schema per published detail-type, in the prorata registry", () => {
     template.resourceCountIs('AWS::EventSchemas::Registry', 1);
     template.hasResourceProperties('AWS::EventSchemas::Registry', { RegistryName: SCHEMA_REGISTRY_NAME });
     const registryName = { 'Fn::GetAtt': [stack.getLogicalId(stack.schemaRegistry), 'RegistryName'] };
@@ -313,7 +303,7 @@ describe('schema registry', () => {
     }
   });
 
-  test('each document is a draft 4 schema of the whole event, pinned to the engine\'s source and its detail-type', () => {
+  test("each document is a draft 4 schema of the whole event, pinned to the engine's source and its detail-type", () => {
     const schemas = Object.values(template.findResources('AWS::EventSchemas::Schema')) as Array<{ Properties: { Content: string } }>;
     for (const { Properties } of schemas) {
       const document = JSON.parse(Properties.Content) as { $schema: string; properties: Record<string, { enum?: string[] }>; required: string[] };
@@ -338,10 +328,7 @@ describe('schedules', () => {
   ] as const;
 
   test.each(jobs)('%s: hourly UTC cron, no flexible window, retried, DLQ, scheduled time as input', (name, fn) => {
-    const schedules = template.findResources('AWS::Scheduler::Schedule', { Properties: { Name: name } }) as Record<
-      string,
-      { Properties: { Target: { Input: string } } }
-    >;
+    const schedules = template.findResources('AWS::Scheduler::Schedule', { Properties: { Name: name } }) as Record<string, { Properties: { Target: { Input: string } } }>;
     expect(Object.keys(schedules)).toHaveLength(1);
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       Name: name,
@@ -367,10 +354,7 @@ describe('schedules', () => {
   });
 
   test('publisher-sweep: every 15 minutes, {"sweep":true} to the publisher, retried, scheduler DLQ', () => {
-    const schedules = template.findResources('AWS::Scheduler::Schedule', { Properties: { Name: 'publisher-sweep' } }) as Record<
-      string,
-      { Properties: { Target: { Input: string } } }
-    >;
+    const schedules = template.findResources('AWS::Scheduler::Schedule', { Properties: { Name: 'publisher-sweep' } }) as Record<string, { Properties: { Target: { Input: string } } }>;
     expect(Object.keys(schedules)).toHaveLength(1);
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       Name: 'publisher-sweep',
@@ -444,9 +428,7 @@ describe('outbox publisher', () => {
   });
 
   test('events:PutEvents is granted to the publisher only, on the prorata bus only', () => {
-    const putEvents = allStatements().filter(({ statement }) =>
-      actionsOf(statement).some((action) => action === 'events:PutEvents' || action.startsWith('events:*') || action === '*'),
-    );
+    const putEvents = allStatements().filter(({ statement }) => actionsOf(statement).some((action) => action === 'events:PutEvents' || action.startsWith('events:*') || action === '*'));
     expect(putEvents).toHaveLength(1);
     const [{ policy, statement }] = putEvents;
     expect(statement).toEqual({ Effect: 'Allow', Action: 'events:PutEvents', Resource: getAtt(stack.bus, 'Arn') });
@@ -468,9 +450,7 @@ describe('dead-letter queues', () => {
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [{ Ref: queueId }],
         PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-          ]),
+          Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
         },
       });
     }
@@ -478,14 +458,7 @@ describe('dead-letter queues', () => {
 });
 
 describe('least privilege', () => {
-  const TABLE_ITEM_ACTIONS = [
-    'dynamodb:ConditionCheckItem',
-    'dynamodb:DeleteItem',
-    'dynamodb:GetItem',
-    'dynamodb:PutItem',
-    'dynamodb:Query',
-    'dynamodb:UpdateItem',
-  ];
+  const TABLE_ITEM_ACTIONS = ['dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'];
   const TABLE_KEY_WRITER = ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKey'];
   const LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
   const XRAY = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
@@ -495,11 +468,7 @@ describe('least privilege', () => {
    * and the README's "Least privilege" section; a change here is a change of the deployed permissions.
    */
   const expectedGrants = (): Array<[string, BillingFunction, Record<string, string[]>]> => [
-    [
-      'ingest',
-      stack.ingestFunction,
-      { 'own log group': LOGS, '*': XRAY, IngestFunctionDlq: ['sqs:SendMessage'], table: TABLE_ITEM_ACTIONS, 'table key': TABLE_KEY_WRITER },
-    ],
+    ['ingest', stack.ingestFunction, { 'own log group': LOGS, '*': XRAY, IngestFunctionDlq: ['sqs:SendMessage'], table: TABLE_ITEM_ACTIONS, 'table key': TABLE_KEY_WRITER }],
     [
       'invoicing',
       stack.invoicingFunction,
@@ -567,9 +536,7 @@ describe('least privilege', () => {
       ['bus', getAtt(stack.bus, 'Arn')],
       ['own log group', getAtt(fn.logGroup, 'Arn')],
       ['WorkQueue', getAtt(stack.workQueue, 'Arn')],
-      ...['IngestFunctionDlq', 'InvoicingFunctionDlq', 'AccrualFunctionDlq', 'PublisherFailureDlq', 'SchedulerDlq', 'IngestRuleDlq'].map(
-        (id): [string, unknown] => [id, dlqArn(id)],
-      ),
+      ...['IngestFunctionDlq', 'InvoicingFunctionDlq', 'AccrualFunctionDlq', 'PublisherFailureDlq', 'SchedulerDlq', 'IngestRuleDlq'].map((id): [string, unknown] => [id, dlqArn(id)]),
     ];
     const match = labels.find(([, value]) => JSON.stringify(value) === JSON.stringify(resource));
     return match ? match[0] : `unknown ${JSON.stringify(resource)}`;
@@ -624,9 +591,7 @@ describe('least privilege', () => {
   test('the table and its key are reachable only through the function grants', () => {
     const arns = [getAtt(stack.table, 'Arn'), getAtt(stack.node.findChild('TableKey'), 'Arn')].map((arn) => JSON.stringify(arn));
     const functionPolicies = new Set(allFunctions().flatMap((fn) => (fn.role ? statementsOfRole(fn.role).map(({ policy }) => policy) : [])));
-    const elsewhere = allStatements().filter(
-      ({ policy, statement }) => !functionPolicies.has(policy) && arns.some((arn) => JSON.stringify(statement.Resource).includes(arn)),
-    );
+    const elsewhere = allStatements().filter(({ policy, statement }) => !functionPolicies.has(policy) && arns.some((arn) => JSON.stringify(statement.Resource).includes(arn)));
     expect(elsewhere).toEqual([]);
   });
 });
@@ -728,7 +693,19 @@ describe('fan-out', () => {
       Threshold: 1,
       Metrics: Match.arrayWith([
         Match.objectLike({ Expression: 'FILL(invoicing, 0) + FILL(accrual, 0)' }),
-        Match.objectLike({ Id: 'invoicing', MetricStat: Match.objectLike({ Metric: { Namespace: 'Prorata', MetricName: 'WorkspaceFailures', Dimensions: Match.arrayWith([{ Name: 'job', Value: 'invoicing' }, { Name: 'service', Value: 'prorata' }]) } }) }),
+        Match.objectLike({
+          Id: 'invoicing',
+          MetricStat: Match.objectLike({
+            Metric: {
+              Namespace: 'Prorata',
+              MetricName: 'WorkspaceFailures',
+              Dimensions: Match.arrayWith([
+                { Name: 'job', Value: 'invoicing' },
+                { Name: 'service', Value: 'prorata' },
+              ]),
+            },
+          }),
+        }),
         Match.objectLike({ Id: 'accrual', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'WorkspaceFailures' }) }) }),
       ]),
     });
@@ -736,7 +713,10 @@ describe('fan-out', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'Prorata',
       MetricName: 'OldestDueAgeSeconds',
-      Dimensions: Match.arrayWith([{ Name: 'job', Value: 'invoicing' }, { Name: 'service', Value: 'prorata' }]),
+      Dimensions: Match.arrayWith([
+        { Name: 'job', Value: 'invoicing' },
+        { Name: 'service', Value: 'prorata' },
+      ]),
       Statistic: 'Maximum',
       Period: 3600,
       Threshold: 7200,
@@ -766,9 +746,7 @@ describe('cdk-nag AwsSolutions', () => {
     const internals = raw as unknown as { isAcknowledged: unknown };
     expect(typeof internals.isAcknowledged).toBe('function');
     internals.isAcknowledged = (): boolean => false;
-    const findings = raw.validateScope(app).violations.flatMap((v) =>
-      v.violatingResources.map((r) => ({ rule: v.ruleName, path: r.constructPath ?? '' })),
-    );
+    const findings = raw.validateScope(app).violations.flatMap((v) => v.violatingResources.map((r) => ({ rule: v.ruleName, path: r.constructPath ?? '' })));
 
     const acknowledgments = app.node.findAll().flatMap((construct) =>
       construct.node.metadata
@@ -777,9 +755,7 @@ describe('cdk-nag AwsSolutions', () => {
         .map((id) => ({ rule: id.replace(/^annotation::/i, ''), path: construct.node.path })),
     );
     expect(acknowledgments.length).toBeGreaterThan(0);
-    const unused = acknowledgments.filter(
-      (ack) => !findings.some((f) => f.rule === ack.rule && (f.path === ack.path || f.path.startsWith(`${ack.path}/`))),
-    );
+    const unused = acknowledgments.filter((ack) => !findings.some((f) => f.rule === ack.rule && (f.path === ack.path || f.path.startsWith(`${ack.path}/`))));
     expect(unused).toEqual([]);
   });
 });

@@ -68,9 +68,7 @@ describe('true-ups (R12) and accrual (R9) under re-runs, concurrency and late ev
     expect(summary(invoices)).toEqual([{ kind: 'first', date: '2027-01-01', amountDue: '150.00' }, ...expected]);
     const trueUp = invoices[1];
     expect(trueUp).toMatchObject({ subtotal: '66.67', creditApplied: '0.00', periodStart: '2027-03-01', periodEnd: '2027-03-31' });
-    expect(trueUp.lines).toEqual([
-      expect.objectContaining({ kind: 'proration', quantity: 1, unitAmount: '66.67', amount: '66.67', periodStart: '2027-02-20', periodEnd: '2027-03-31' }),
-    ]);
+    expect(trueUp.lines).toEqual([expect.objectContaining({ kind: 'proration', quantity: 1, unitAmount: '66.67', amount: '66.67', periodStart: '2027-02-20', periodEnd: '2027-03-31' })]);
     expect(await unbilled(w.store)).toEqual([]);
 
     await sweepOutbox(w.deps);
@@ -158,7 +156,15 @@ describe('true-ups (R12) and accrual (R9) under re-runs, concurrency and late ev
     const renewal = (await storedInvoices(w.store, 'acme')).find((invoice) => invoice.kind === 'renewal');
     expect(renewal?.lines).toEqual([
       expect.objectContaining({ kind: 'proration', description: expect.stringMatching(/^Adjustment:/), quantity: -1, amount: '-65.33', periodStart: '2026-11-03', periodEnd: '2026-11-30' }),
-      expect.objectContaining({ kind: 'proration', description: expect.not.stringMatching(/^Adjustment:/), quantity: 1, unitAmount: '60.67', amount: '60.67', periodStart: '2026-11-05', periodEnd: '2026-11-30' }),
+      expect.objectContaining({
+        kind: 'proration',
+        description: expect.not.stringMatching(/^Adjustment:/),
+        quantity: 1,
+        unitAmount: '60.67',
+        amount: '60.67',
+        periodStart: '2026-11-05',
+        periodEnd: '2026-11-30',
+      }),
       expect.objectContaining({ kind: 'seats', quantity: 3, unitAmount: '70.00', amount: '210.00', periodStart: '2026-12-01', periodEnd: '2026-12-31' }),
     ]);
     expect(renewal?.subtotal).toBe('205.34');
@@ -170,7 +176,10 @@ describe('true-ups (R12) and accrual (R9) under re-runs, concurrency and late ev
     const setUp = async () => {
       const w = await dynamo.world();
       await seed(w.store, [makeWorkspace()], catalog);
-      for (const [member, role] of [['u1', 'owner'], ['u2', 'member']]) {
+      for (const [member, role] of [
+        ['u1', 'owner'],
+        ['u2', 'member'],
+      ]) {
         expect(await deliver(w.deps, 'member.joined', '2026-11-01T08:00:00Z', { workspace: 'acme', member, role })).toEqual({ status: 'stored' });
       }
       expect(await deliver(w.deps, 'subscription.started', '2026-11-01T09:00:00Z', { workspace: 'acme', plan: FIXED10.id, seats: 2 })).toEqual({ status: 'stored' });

@@ -44,7 +44,9 @@ describe('capacity meter (DynamoDB Local)', () => {
       const get = subtractReadings(meter.reading(), afterPut);
       expect(get).toMatchObject({ calls: 1, rru: 1, wru: 0, byOperation: { GetItem: { calls: 1, rru: 1, wru: 0 } } });
       // DynamoDB Local reports 2 for any transaction: the meter prices it at 2 per KB of each item.
-      await doc.send(new TransactWriteCommand({ TransactItems: [1, 2, 3].map((n) => ({ Put: { TableName: 'meter-test', Item: { pk: 't', sk: String(n), text: 'x'.repeat(n === 3 ? 1500 : 10) } } })) }));
+      await doc.send(
+        new TransactWriteCommand({ TransactItems: [1, 2, 3].map((n) => ({ Put: { TableName: 'meter-test', Item: { pk: 't', sk: String(n), text: 'x'.repeat(n === 3 ? 1500 : 10) } } })) }),
+      );
       expect(subtractReadings(meter.reading(), afterPut).byOperation.TransactWriteItems).toEqual({ calls: 1, wru: 2 + 2 + 4, rru: 0 });
       meter.reset();
       expect(meter.reading()).toEqual({ rru: 0, wru: 0, calls: 0, byOperation: {}, byTarget: {} });

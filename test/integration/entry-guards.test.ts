@@ -70,7 +70,12 @@ describe('on-demand runs and changes are held to the clock', () => {
     const w = await dynamo.world();
     await seed(w.store, undefined, catalog);
     await subscribe(w.deps, 'acme', '2027-01-01T08:00:00Z', '2027-01-01T09:00:00Z');
-    const changes = withMiddlewares(createChangesHandler(() => w.deps, () => Date.parse('2027-01-10T09:00:00Z')));
+    const changes = withMiddlewares(
+      createChangesHandler(
+        () => w.deps,
+        () => Date.parse('2027-01-10T09:00:00Z'),
+      ),
+    );
     const request = { workspace: 'acme', change: { type: 'plan.change_requested', plan: 'ubiz-monthly' }, requestedBy: 'u1' };
     const before = await w.scan();
 

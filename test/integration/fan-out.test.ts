@@ -26,7 +26,10 @@ const RENEWAL_RUN = '2027-01-01T00:05:00Z';
 /** `count` UTC workspaces `ws-000`…, one owner each, subscribed on Dec 1 (first invoice $70.00). */
 async function seedWorkspaces(w: World, count: number): Promise<string[]> {
   const ids = Array.from({ length: count }, (_, i) => `ws-${String(i).padStart(3, '0')}`);
-  await seed(w.store, ids.map((id) => makeWorkspace({ id, name: id })));
+  await seed(
+    w.store,
+    ids.map((id) => makeWorkspace({ id, name: id })),
+  );
   for (let start = 0; start < ids.length; start += 16) {
     await Promise.all(
       ids.slice(start, start + 16).map(async (id) => {
@@ -55,7 +58,11 @@ function expectEachBilledOnce(counts: Map<string, number>, ids: readonly string[
 }
 
 function worker(deps: Dependencies, batches: WorkerBatchReport[] = [], metrics?: (points: readonly MetricPoint[]) => void) {
-  return createWorkerHandler(() => deps, { maxReceiveCount: 3, metrics }, (report) => void batches.push(report));
+  return createWorkerHandler(
+    () => deps,
+    { maxReceiveCount: 3, metrics },
+    (report) => void batches.push(report),
+  );
 }
 
 function total(batches: readonly WorkerBatchReport[], key: 'invoiced' | 'alreadyBilled' | 'failed' | 'invoices'): number {
@@ -68,7 +75,12 @@ describe('fan-out: dispatcher and workers over a queue (DynamoDB Local)', () => 
     const ids = await seedWorkspaces(w, 25);
     const queue = new InProcessQueue({ visibilityTimeoutMs: 60_000 });
     const points: MetricPoint[] = [];
-    const dispatcher = createInvoicingDispatcher(() => w.deps, () => queue, () => Date.parse('2027-01-01T00:07:00Z'), (batch) => void points.push(...batch));
+    const dispatcher = createInvoicingDispatcher(
+      () => w.deps,
+      () => queue,
+      () => Date.parse('2027-01-01T00:07:00Z'),
+      (batch) => void points.push(...batch),
+    );
 
     const report = (await dispatcher({ scheduledTime: RENEWAL_RUN })) as DispatchReport;
     expect(report).toEqual({ job: 'invoicing', at: RENEWAL_RUN, due: 25, dispatched: 25, notDispatched: 0, notDispatchedWorkspaces: [], oldestDueAt: '2027-01-01T00:00:00Z', retries: 0 });
@@ -81,7 +93,10 @@ describe('fan-out: dispatcher and workers over a queue (DynamoDB Local)', () => 
 
     const batches: WorkerBatchReport[] = [];
     const workerPoints: MetricPoint[] = [];
-    const stats = await queue.drain(worker(w.deps, batches, (batch) => void workerPoints.push(...batch)), { batchSize: 10, concurrency: 3, context: lambdaContext('worker') });
+    const stats = await queue.drain(
+      worker(w.deps, batches, (batch) => void workerPoints.push(...batch)),
+      { batchSize: 10, concurrency: 3, context: lambdaContext('worker') },
+    );
     expect(stats).toMatchObject({ crashes: 0, deleted: 25, itemFailures: 0 });
     expect(stats.invocations).toBeGreaterThanOrEqual(3);
     expectEachBilledOnce(await renewalsPerWorkspace(w), ids);
@@ -143,7 +158,15 @@ describe('fan-out: dispatcher and workers over a queue (DynamoDB Local)', () => 
     const poison = ids[17];
     // Bad data: the subscription names a plan the catalog does not have (a permanent error).
     const [subscription] = (await w.scan()).filter((item) => item.pk === keys.workspace(poison).pk && String(item.sk).startsWith('SUB#'));
-    await w.rawClient.send(new UpdateCommand({ TableName: w.tableName, Key: { pk: subscription.pk, sk: subscription.sk }, UpdateExpression: 'SET #state.planId = :ghost', ExpressionAttributeNames: { '#state': 'state' }, ExpressionAttributeValues: { ':ghost': 'ghost-plan' } }));
+    await w.rawClient.send(
+      new UpdateCommand({
+        TableName: w.tableName,
+        Key: { pk: subscription.pk, sk: subscription.sk },
+        UpdateExpression: 'SET #state.planId = :ghost',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':ghost': 'ghost-plan' },
+      }),
+    );
 
     const queue = new InProcessQueue({ visibilityTimeoutMs: 3_000, maxReceiveCount: 3 });
     await dispatchBillingRun(w.deps, queue, 'invoicing', { scheduledTime: RENEWAL_RUN });
@@ -153,8 +176,13 @@ describe('fan-out: dispatcher and workers over a queue (DynamoDB Local)', () => 
     expect(queue.deadLetters).toEqual([{ messageId: expect.any(String), body: expect.objectContaining({ job: 'invoicing', workspace: poison }), receiveCount: 3 }]);
     // Reported alone, once per receive, with its error.
     expect(stats.itemFailures).toBe(3);
-    expect(batches.flatMap((batch) => batch.failures)).toEqual(Array.from({ length: 3 }, () => ({ messageId: queue.deadLetters[0].messageId, workspace: poison, error: expect.stringContaining('ghost-plan') })));
-    expectEachBilledOnce(await renewalsPerWorkspace(w), ids.filter((id) => id !== poison));
+    expect(batches.flatMap((batch) => batch.failures)).toEqual(
+      Array.from({ length: 3 }, () => ({ messageId: queue.deadLetters[0].messageId, workspace: poison, error: expect.stringContaining('ghost-plan') })),
+    );
+    expectEachBilledOnce(
+      await renewalsPerWorkspace(w),
+      ids.filter((id) => id !== poison),
+    );
   }, 120_000);
 
   test('a message SQS refuses is resent; one it keeps refusing fails the dispatch after the others are sent', async () => {
@@ -163,11 +191,18 @@ describe('fan-out: dispatcher and workers over a queue (DynamoDB Local)', () => 
     const queue = new InProcessQueue();
     const refusedOnce = new Set<string>();
     queue.refuse = (message) => {
-      if (message.workspace === ids[3] && !refusedOnce.has(message.workspace)) return refusedOnce.add(message.workspace), true;
+      if (message.workspace === ids[3] && !refusedOnce.has(message.workspace)) {
+        refusedOnce.add(message.workspace);
+        return true;
+      }
       return message.workspace === ids[5];
     };
     const deps: Dependencies = { ...w.deps, retry: { sleep: async () => undefined } };
-    const dispatcher = createInvoicingDispatcher(() => deps, () => queue, () => Date.parse('2027-01-01T00:06:00Z'));
+    const dispatcher = createInvoicingDispatcher(
+      () => deps,
+      () => queue,
+      () => Date.parse('2027-01-01T00:06:00Z'),
+    );
     const error = await dispatcher({ scheduledTime: RENEWAL_RUN }).catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(IncompleteDispatchError);
     expect((error as IncompleteDispatchError).report).toMatchObject({ due: 12, dispatched: 11, notDispatched: 1, notDispatchedWorkspaces: [ids[5]] });
@@ -180,14 +215,26 @@ describe('fan-out: dispatcher and workers over a queue (DynamoDB Local)', () => 
     await seedWorkspaces(w, 1);
     const batches: WorkerBatchReport[] = [];
     const record = (messageId: string, body: string) => ({
-      messageId, receiptHandle: messageId, body, attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'local', ApproximateFirstReceiveTimestamp: '0' },
-      messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:local:000000000000:work', awsRegion: 'local',
+      messageId,
+      receiptHandle: messageId,
+      body,
+      attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'local', ApproximateFirstReceiveTimestamp: '0' },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:local:000000000000:work',
+      awsRegion: 'local',
     });
-    const response = await worker(w.deps, batches)({ Records: [
-      record('m1', JSON.stringify({ job: 'invoicing', workspace: 'ws-000', sortKey: '2027-01-01T00:00:00Z#ws-000', scheduledTime: RENEWAL_RUN })),
-      record('m2', JSON.stringify({ job: 'invoicing', sortKey: 'x', scheduledTime: RENEWAL_RUN })),
-      record('m3', 'not json'),
-    ] }, lambdaContext('worker'));
+    const response = await worker(w.deps, batches)(
+      {
+        Records: [
+          record('m1', JSON.stringify({ job: 'invoicing', workspace: 'ws-000', sortKey: '2027-01-01T00:00:00Z#ws-000', scheduledTime: RENEWAL_RUN })),
+          record('m2', JSON.stringify({ job: 'invoicing', sortKey: 'x', scheduledTime: RENEWAL_RUN })),
+          record('m3', 'not json'),
+        ],
+      },
+      lambdaContext('worker'),
+    );
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm2' }, { itemIdentifier: 'm3' }] });
     expect(batches[0].failures).toEqual([
       { messageId: 'm2', error: expect.stringMatching(/^ValidationError: body\.workspace: /) },
@@ -200,7 +247,11 @@ describe('fan-out: dispatcher and workers over a queue (DynamoDB Local)', () => 
     const w = await dynamo.world();
     await seedWorkspaces(w, 3);
     const queue = new InProcessQueue();
-    const dispatcher = createInvoicingDispatcher(() => w.deps, () => queue, () => Date.parse('2027-01-01T10:00:00Z'));
+    const dispatcher = createInvoicingDispatcher(
+      () => w.deps,
+      () => queue,
+      () => Date.parse('2027-01-01T10:00:00Z'),
+    );
     const dry = await dispatcher({ asOf: '2027-01-01', dryRun: true });
     expect(dry).toMatchObject({ dryRun: true, workspaces: [], summary: { workspaces: 3, invoiced: 3, invoices: 3, failed: 0, amounts: { USD: '210.00' } } });
     const one = await dispatcher({ asOf: '2027-01-01', workspace: 'ws-001' });

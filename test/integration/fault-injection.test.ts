@@ -62,18 +62,20 @@ function scriptedDeps(w: World, script: (call: Call) => Verdict): Dependencies &
 }
 
 const named = (name: string, message: string, fields: Record<string, unknown> = {}) => Object.assign(new Error(message), { name }, fields);
-const profileOf = (call: Call) => (call.input.Key as { pk?: unknown; sk?: unknown } | undefined);
-const rangeOf = (call: Call) => (call.input.ExpressionAttributeValues as { ':pk'?: unknown; ':to'?: unknown } | undefined);
+const profileOf = (call: Call) => call.input.Key as { pk?: unknown; sk?: unknown } | undefined;
+const rangeOf = (call: Call) => call.input.ExpressionAttributeValues as { ':pk'?: unknown; ':to'?: unknown } | undefined;
 /** A read of the workspace's profile: by key, or the billing run's one Query that ends at it (member snapshot, events, profile). */
 const readsProfile = (call: Call, workspace: string) =>
   (profileOf(call)?.pk === `WS#${workspace}` && profileOf(call)?.sk === 'PROFILE') || (rangeOf(call)?.[':pk'] === `WS#${workspace}` && rangeOf(call)?.[':to'] === 'PROFILE');
 const writesInvoice = (call: Call) =>
-  Array.isArray(call.input.TransactItems) &&
-  (call.input.TransactItems as Array<{ Put?: { Item?: { sk?: unknown } } }>).some((item) => String(item.Put?.Item?.sk ?? '').startsWith('INVOICE#'));
+  Array.isArray(call.input.TransactItems) && (call.input.TransactItems as Array<{ Put?: { Item?: { sk?: unknown } } }>).some((item) => String(item.Put?.Item?.sk ?? '').startsWith('INVOICE#'));
 
 async function sixSubscribedWorkspaces(): Promise<World> {
   const w = await dynamo.world();
-  await seed(w.store, WORKSPACES.map((id) => makeWorkspace({ id, name: id })));
+  await seed(
+    w.store,
+    WORKSPACES.map((id) => makeWorkspace({ id, name: id })),
+  );
   for (const id of WORKSPACES) await subscribe(w.deps, id, JOIN, START);
   return w;
 }
@@ -84,7 +86,7 @@ async function renewals(w: World): Promise<Record<string, string[]>> {
   return byWorkspace;
 }
 
-describe('one workspace\'s failure never stops or delays the others', () => {
+describe("one workspace's failure never stops or delays the others", () => {
   test('a permanent error in one workspace is reported, a throttled one is retried, the other four are billed; the scheduled run then throws for Lambda to retry', async () => {
     const w = await sixSubscribedWorkspaces();
     let throttled = 0;
@@ -98,7 +100,10 @@ describe('one workspace\'s failure never stops or delays the others', () => {
     });
     const invoicing = createInvoicingHandler(() => deps);
 
-    const thrown = await invoicing({ scheduledTime: RENEWAL_RUN }).then(() => undefined, (error: unknown) => error);
+    const thrown = await invoicing({ scheduledTime: RENEWAL_RUN }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(thrown).toBeInstanceOf(IncompleteRunError);
     const report = (thrown as IncompleteRunError).report;
     expect((thrown as Error).message).toBe('invoicing run at 2027-01-01T00:05:00Z: 1 of 6 workspaces failed: ws-c (ValidationException: One or more parameter values were invalid)');
@@ -109,10 +114,20 @@ describe('one workspace\'s failure never stops or delays the others', () => {
     // ws-e waited twice (full jitter: half of 250 ms, then of 500 ms); ws-c's error is not retried at all.
     expect(report.retries).toBe(2);
     expect(deps.waits).toEqual([125, 250]);
-    expect(await renewals(w)).toEqual({ 'ws-a': ['2027-01-01 210.00'], 'ws-b': ['2027-01-01 210.00'], 'ws-c': [], 'ws-d': ['2027-01-01 210.00'], 'ws-e': ['2027-01-01 210.00'], 'ws-f': ['2027-01-01 210.00'] });
+    expect(await renewals(w)).toEqual({
+      'ws-a': ['2027-01-01 210.00'],
+      'ws-b': ['2027-01-01 210.00'],
+      'ws-c': [],
+      'ws-d': ['2027-01-01 210.00'],
+      'ws-e': ['2027-01-01 210.00'],
+      'ws-f': ['2027-01-01 210.00'],
+    });
 
     // Lambda's retry of the hour finds the five done and still fails ws-c; once the cause is gone the next hour bills it.
-    const retried = await invoicing({ scheduledTime: RENEWAL_RUN }).then(() => undefined, (error: unknown) => error);
+    const retried = await invoicing({ scheduledTime: RENEWAL_RUN }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect((retried as IncompleteRunError).report.workspaces.flatMap((entry) => entry.invoices)).toEqual([]);
     const nextHour = await createInvoicingHandler(() => w.deps)({ scheduledTime: '2027-01-01T01:05:00Z' });
     expect(nextHour.failed).toEqual([]);
@@ -123,7 +138,10 @@ describe('one workspace\'s failure never stops or delays the others', () => {
   test('an on-demand run returns its report with the failure instead of throwing', async () => {
     const w = await sixSubscribedWorkspaces();
     const deps = scriptedDeps(w, (call) => (readsProfile(call, 'ws-b') ? { before: named('TimeoutError', 'Connection timed out after 3000 ms') } : 'pass'));
-    const report = await createInvoicingHandler(() => deps, () => Date.parse('2027-01-01T08:00:00Z'))({ asOf: '2027-01-01' });
+    const report = await createInvoicingHandler(
+      () => deps,
+      () => Date.parse('2027-01-01T08:00:00Z'),
+    )({ asOf: '2027-01-01' });
     // Timeouts are retried: six attempts, five waits, then reported.
     expect(deps.waits).toEqual([125, 250, 500, 1000, 2000]);
     expect(report.failed).toEqual([{ workspace: 'ws-b', error: 'TimeoutError: Connection timed out after 3000 ms' }]);
@@ -136,7 +154,13 @@ describe('one workspace\'s failure never stops or delays the others', () => {
     const deps = scriptedDeps(w, (call) => {
       if (!writesInvoice(call) || conflicts >= 6) return 'pass';
       conflicts += 1;
-      return { before: new TransactionCanceledException({ message: 'Transaction cancelled [TransactionConflict]', $metadata: { httpStatusCode: 400 }, CancellationReasons: [{ Code: 'TransactionConflict' }] }) };
+      return {
+        before: new TransactionCanceledException({
+          message: 'Transaction cancelled [TransactionConflict]',
+          $metadata: { httpStatusCode: 400 },
+          CancellationReasons: [{ Code: 'TransactionConflict' }],
+        }),
+      };
     });
     const report = await runBillingJob(deps, 'invoicing', parseJobInvocation({ asOf: '2027-01-01', workspace: 'ws-a' }));
     // Five immediate re-plans (withConflictRetry), then one backoff, then the sixth conflict re-plans and succeeds.
@@ -169,7 +193,10 @@ describe('a transaction whose response was lost but which landed is recognised a
 
     // Sent again as a new request (our retry, a Lambda retry), the same writes fail their version condition: a conflict, so a re-plan.
     const input = sent as ConstructorParameters<typeof TransactWriteCommand>[0];
-    const resent = await w.rawClient.send(new TransactWriteCommand(input)).then(() => undefined, (error: unknown) => error);
+    const resent = await w.rawClient.send(new TransactWriteCommand(input)).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect((resent as Error).name).toBe('TransactionCanceledException');
     expect(classifyError(resent)).toBe('conflict');
     // Sent again as the same request (the AWS SDK's own retry keeps its ClientRequestToken), DynamoDB answers it as done.
@@ -182,7 +209,11 @@ describe('a transaction whose response was lost but which landed is recognised a
     const w = await sixSubscribedWorkspaces();
     const cancel = { workspace: 'ws-a', atPeriodEnd: true };
     // The event's work lands; its idempotency record (written last) does not, so the event is redelivered.
-    const deps = scriptedDeps(w, (call) => (String((call.input.Item as { pk?: unknown } | undefined)?.pk ?? '').startsWith('IDEMPOTENCY#') ? { before: named('InternalServerError', 'Internal server error', { $metadata: { httpStatusCode: 500 } }) } : 'pass'));
+    const deps = scriptedDeps(w, (call) =>
+      String((call.input.Item as { pk?: unknown } | undefined)?.pk ?? '').startsWith('IDEMPOTENCY#')
+        ? { before: named('InternalServerError', 'Internal server error', { $metadata: { httpStatusCode: 500 } }) }
+        : 'pass',
+    );
     await expect(deliver(deps, 'subscription.canceled', '2027-01-10T09:00:00Z', cancel, 'cancel-1')).rejects.toThrow('Internal server error');
     const afterFirst = await w.store.getActiveSubscription('ws-a');
     expect(afterFirst?.endsAfter).toBe('2027-01-31');

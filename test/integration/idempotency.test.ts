@@ -114,7 +114,10 @@ describe('every ingested event is applied at most once, and a retry completes wh
   test('a subscription.started sent again under a new envelope id after an upgrade is the same subscription, not a rejection', async () => {
     const w = await world();
     await subscribe(w.deps, 'acme', '2027-01-01T08:00:00Z', '2027-01-01T09:00:00Z');
-    const changes = createChangesHandler(() => w.deps, () => Date.parse('2027-01-10T09:01:00Z'));
+    const changes = createChangesHandler(
+      () => w.deps,
+      () => Date.parse('2027-01-10T09:01:00Z'),
+    );
     await changes({ workspace: 'acme', change: { type: 'plan.change_requested', plan: UBIZ.id }, requestedBy: 'u1', asOf: '2027-01-10T09:00:00Z', preview: false });
     // Two renewals prune January's periods: the oldest stored period is on uBiz now.
     for (const asOf of ['2027-02-01', '2027-03-01']) await runBillingJob(w.deps, 'invoicing', parseJobInvocation({ asOf, workspace: 'acme' }));

@@ -40,12 +40,8 @@ describe('ingest handler (DynamoDB Local)', () => {
     expect((error as ValidationError).field).toBe('detail.member');
     expect((error as ValidationError).message).toMatch(/^detail\.member: /);
 
-    await expect(ingest(envelope('evt-bad-2', 'member.teleported', '2026-12-23T09:00:00Z', { workspace: 'acme', member: 'u1' }), lambdaContext('ingest'))).rejects.toThrow(
-      /detail-type/,
-    );
-    await expect(ingest(envelope('evt-bad-3', 'member.joined', '2026-12-23T09:00:00Z', { workspace: 'acme', member: 'u1', role: 7 }), lambdaContext('ingest'))).rejects.toThrow(
-      /detail\.role/,
-    );
+    await expect(ingest(envelope('evt-bad-2', 'member.teleported', '2026-12-23T09:00:00Z', { workspace: 'acme', member: 'u1' }), lambdaContext('ingest'))).rejects.toThrow(/detail-type/);
+    await expect(ingest(envelope('evt-bad-3', 'member.joined', '2026-12-23T09:00:00Z', { workspace: 'acme', member: 'u1', role: 7 }), lambdaContext('ingest'))).rejects.toThrow(/detail\.role/);
 
     expect(await w.store.listMemberEvents('acme')).toEqual([]);
     expect(await w.store.listRejections('acme')).toEqual([]);
@@ -60,10 +56,7 @@ describe('ingest handler (DynamoDB Local)', () => {
 
     expect(await ingest(joined, lambdaContext('ingest'))).toEqual({ status: 'stored' });
     expect(await ingest(joined, lambdaContext('ingest'))).toEqual({ status: 'duplicate' });
-    const [first, second] = await Promise.all([
-      ingestHandler(w.newDeps())(joined, lambdaContext('ingest')),
-      ingestHandler(w.newDeps())(joined, lambdaContext('ingest')),
-    ]);
+    const [first, second] = await Promise.all([ingestHandler(w.newDeps())(joined, lambdaContext('ingest')), ingestHandler(w.newDeps())(joined, lambdaContext('ingest'))]);
     expect([first, second]).toEqual([{ status: 'duplicate' }, { status: 'duplicate' }]);
 
     const members = await w.store.listMemberEvents('acme');
@@ -131,9 +124,7 @@ describe('ingest handler (DynamoDB Local)', () => {
     // ...and so is changing to one: not an exception that retries a valid event into the DLQ.
     const change = envelope('evt-change-unknown', 'plan.change_requested', '2027-01-05T10:00:00Z', { workspace: 'acme', plan: 'no-such-plan', requestedBy: 'u1' });
     expect(await ingest(change, lambdaContext('ingest'))).toMatchObject({ status: 'rejected', reason: 'unknown-plan' });
-    expect((await w.store.listRejections('acme')).map((rejection) => [rejection.eventId, rejection.type, rejection.reason])).toEqual([
-      ['evt-change-unknown', 'plan.change_requested', 'unknown-plan'],
-    ]);
+    expect((await w.store.listRejections('acme')).map((rejection) => [rejection.eventId, rejection.type, rejection.reason])).toEqual([['evt-change-unknown', 'plan.change_requested', 'unknown-plan']]);
   });
 });
 
@@ -175,7 +166,12 @@ describe('accrual job (DynamoDB Local)', () => {
     const w = await dynamo.world();
     await alowareNovember(w.deps);
     // The test clock: an on-demand run is held to it (at most a day ahead).
-    const accrual = withMiddlewares(createAccrualHandler(() => w.deps, () => Date.parse('2026-11-25T00:05:00Z')));
+    const accrual = withMiddlewares(
+      createAccrualHandler(
+        () => w.deps,
+        () => Date.parse('2026-11-25T00:05:00Z'),
+      ),
+    );
 
     // Before the day has ended nothing is due.
     const early = await accrual({ scheduledTime: '2026-11-23T23:05:00Z' }, lambdaContext('accrual'));

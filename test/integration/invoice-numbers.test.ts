@@ -103,7 +103,11 @@ describe('gapless invoice numbers (DynamoDB Local)', () => {
   test('with a quarter of the DynamoDB calls failing (half after landing), a month of runs and a pack still number 1..n', async () => {
     const w = await dynamo.world();
     const workspaces = ['ws-a', 'ws-b', 'ws-c'];
-    await seed(w.store, workspaces.map((id) => makeWorkspace({ id, name: id })), CATALOG);
+    await seed(
+      w.store,
+      workspaces.map((id) => makeWorkspace({ id, name: id })),
+      CATALOG,
+    );
     for (const id of workspaces) await subscribe(w.deps, id, JOIN, START);
     const faulty = withFaults(createDocumentClient({ endpoint: w.endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), { rate: 0.25, seed: 11 });
     const deps: Dependencies = { store: new BillingStore(faulty.client, { tableName: w.tableName }), publisher: w.deps.publisher, retry: { sleep: async () => undefined } };
@@ -147,7 +151,11 @@ describe('gapless invoice numbers (DynamoDB Local)', () => {
   test('a first invoice and a pack bought at the same moment never share a number (the start writes where the counter was)', async () => {
     const w = await dynamo.world();
     const ids = ['ws-1', 'ws-2', 'ws-3', 'ws-4'];
-    await seed(w.store, ids.map((id) => makeWorkspace({ id, name: id })), CATALOG);
+    await seed(
+      w.store,
+      ids.map((id) => makeWorkspace({ id, name: id })),
+      CATALOG,
+    );
     for (const id of ids) await deliver(w.deps, 'member.joined', JOIN, { workspace: id, member: 'u1', role: 'owner' });
     await Promise.all(
       ids.flatMap((id) => [

@@ -30,9 +30,7 @@ describe('invoicing job (DynamoDB Local)', () => {
     const first = await w.store.listInvoices('acme');
     expect(summary(first)).toEqual([{ kind: 'first', date: '2026-12-23', amountDue: '60.96' }]);
     expect(first[0]).toMatchObject({ periodStart: '2026-12-23', periodEnd: '2026-12-31', subtotal: '60.96', creditApplied: '0.00', currency: 'USD' });
-    expect(first[0].lines).toEqual([
-      expect.objectContaining({ kind: 'seats', quantity: 3, unitAmount: '20.32', amount: '60.96', periodStart: '2026-12-23', periodEnd: '2026-12-31' }),
-    ]);
+    expect(first[0].lines).toEqual([expect.objectContaining({ kind: 'seats', quantity: 3, unitAmount: '20.32', amount: '60.96', periodStart: '2026-12-23', periodEnd: '2026-12-31' })]);
 
     expect(w.published).toEqual([]);
     await sweepOutbox(w.deps);
@@ -49,9 +47,7 @@ describe('invoicing job (DynamoDB Local)', () => {
     ]);
     const renewal = invoices[1];
     expect(renewal).toMatchObject({ periodStart: '2027-01-01', periodEnd: '2027-01-31', subtotal: '210.00', creditApplied: '0.00' });
-    expect(renewal.lines).toEqual([
-      expect.objectContaining({ kind: 'seats', quantity: 3, unitAmount: '70.00', amount: '210.00', periodStart: '2027-01-01', periodEnd: '2027-01-31' }),
-    ]);
+    expect(renewal.lines).toEqual([expect.objectContaining({ kind: 'seats', quantity: 3, unitAmount: '70.00', amount: '210.00', periodStart: '2027-01-01', periodEnd: '2027-01-31' })]);
 
     await sweepOutbox(w.deps);
     expect(summary(issued(w.published))).toEqual([
@@ -103,9 +99,7 @@ describe('invoicing job (DynamoDB Local)', () => {
     ]);
     // The next period starts from the renewal's state: Feb 1 is billed once, at 3 seats.
     await invoicing(w.deps, '2027-02-01T00:05:00Z');
-    expect(summary((await w.store.listInvoices('acme')).filter((invoice) => invoice.date === '2027-02-01'))).toEqual([
-      { kind: 'renewal', date: '2027-02-01', amountDue: '210.00' },
-    ]);
+    expect(summary((await w.store.listInvoices('acme')).filter((invoice) => invoice.date === '2027-02-01'))).toEqual([{ kind: 'renewal', date: '2027-02-01', amountDue: '210.00' }]);
   });
 
   test('R14 catch-up: a first run on Mar 1 issues the Jan, Feb and Mar renewals once each, in date order', async () => {
@@ -165,9 +159,7 @@ describe('invoicing job (DynamoDB Local)', () => {
     expect(summary(await w.store.listInvoices('acme'))).toEqual([{ kind: 'first', date: '2026-12-10', amountDue: '99.36' }]);
 
     const utcRun = await invoicing(w.deps, '2027-01-01T00:05:00Z');
-    expect(utcRun.workspaces.flatMap((entry) => entry.invoices.map((invoice) => [invoice.workspace, invoice.kind, invoice.date]))).toEqual([
-      ['acme', 'renewal', '2027-01-01'],
-    ]);
+    expect(utcRun.workspaces.flatMap((entry) => entry.invoices.map((invoice) => [invoice.workspace, invoice.kind, invoice.date]))).toEqual([['acme', 'renewal', '2027-01-01']]);
     expect(summary(await w.store.listInvoices('acme'))).toEqual([
       { kind: 'first', date: '2026-12-10', amountDue: '99.36' },
       { kind: 'renewal', date: '2027-01-01', amountDue: '140.00' },
@@ -238,10 +230,7 @@ describe('invoicing job (DynamoDB Local)', () => {
     await expect(createInvoicingHandler(() => w.crashingDeps(2))({ scheduledTime: '2027-03-01T00:05:00Z' })).rejects.toThrow(
       'invoicing run at 2027-03-01T00:05:00Z: 1 of 1 workspaces failed: acme (Error: simulated crash before writing invoice 3)',
     );
-    expect(summary((await w.store.listInvoices('acme')).filter((invoice) => invoice.kind === 'renewal')).map((invoice) => invoice.date)).toEqual([
-      '2027-01-01',
-      '2027-02-01',
-    ]);
+    expect(summary((await w.store.listInvoices('acme')).filter((invoice) => invoice.kind === 'renewal')).map((invoice) => invoice.date)).toEqual(['2027-01-01', '2027-02-01']);
 
     // Lambda retries the same scheduled invocation.
     const retry = await invoicing(w.deps, '2027-03-01T00:05:00Z');

@@ -39,9 +39,18 @@ function lateChurn(count: number): LateEvent[] {
   const events: LateEvent[] = [];
   for (let i = 0; events.length < count; i += 1) {
     const date = addDays('2027-01-02', i);
-    const day: LateEvent[] = i % 2 === 0
-      ? [{ type: 'member.joined', at: `${date}T10:00:00Z`, member: `a${i}` }, { type: 'member.joined', at: `${date}T11:00:00Z`, member: `b${i}` }, { type: 'member.removed', at: `${date}T12:00:00Z`, member: `a${i}` }]
-      : [{ type: 'member.joined', at: `${date}T10:00:00Z`, member: `c${i}` }, { type: 'member.removed', at: `${date}T11:00:00Z`, member: `b${i - 1}` }, { type: 'member.removed', at: `${date}T12:00:00Z`, member: `c${i}` }];
+    const day: LateEvent[] =
+      i % 2 === 0
+        ? [
+            { type: 'member.joined', at: `${date}T10:00:00Z`, member: `a${i}` },
+            { type: 'member.joined', at: `${date}T11:00:00Z`, member: `b${i}` },
+            { type: 'member.removed', at: `${date}T12:00:00Z`, member: `a${i}` },
+          ]
+        : [
+            { type: 'member.joined', at: `${date}T10:00:00Z`, member: `c${i}` },
+            { type: 'member.removed', at: `${date}T11:00:00Z`, member: `b${i - 1}` },
+            { type: 'member.removed', at: `${date}T12:00:00Z`, member: `c${i}` },
+          ];
     events.push(...day.slice(0, count - events.length));
   }
   return events;
@@ -115,7 +124,10 @@ async function recordLate(store: BillingStore, events: readonly LateEvent[]): Pr
 
 /** A run that dies: whether the job throws or reports the workspace failed, it names the crash. */
 async function expectDeath(run: Promise<unknown>, message: string): Promise<void> {
-  const outcome = await run.then((report) => JSON.stringify(report), (error: unknown) => String(error));
+  const outcome = await run.then(
+    (report) => JSON.stringify(report),
+    (error: unknown) => String(error),
+  );
   expect(outcome).toContain(message);
 }
 
@@ -147,7 +159,10 @@ function diesBeforeChunk(w: World, n: number): Dependencies {
 }
 
 function subtotalOf(lines: readonly InvoiceLine[]): string {
-  return Money.sum(lines.map((line) => Money.of(line.amount, 'USD')), 'USD').toString();
+  return Money.sum(
+    lines.map((line) => Money.of(line.amount, 'USD')),
+    'USD',
+  ).toString();
 }
 
 describe('no number of prorations or lines wedges a workspace (DynamoDB Local)', () => {
@@ -190,7 +205,11 @@ describe('no number of prorations or lines wedges a workspace (DynamoDB Local)',
 
     // Again, and concurrently: nothing changes.
     await runBillingJob(w.deps, 'accrual', { scheduledTime: ACCRUAL_RUN });
-    await Promise.all([runBillingJob(w.newDeps(), 'accrual', { scheduledTime: RENEWAL_RUN }), runBillingJob(w.newDeps(), 'invoicing', { scheduledTime: RENEWAL_RUN }), runBillingJob(w.newDeps(), 'invoicing', { scheduledTime: RENEWAL_RUN })]);
+    await Promise.all([
+      runBillingJob(w.newDeps(), 'accrual', { scheduledTime: RENEWAL_RUN }),
+      runBillingJob(w.newDeps(), 'invoicing', { scheduledTime: RENEWAL_RUN }),
+      runBillingJob(w.newDeps(), 'invoicing', { scheduledTime: RENEWAL_RUN }),
+    ]);
     expect(await w.scan()).toEqual(items);
 
     await sweepOutbox(w.deps);
@@ -277,7 +296,7 @@ describe('no number of prorations or lines wedges a workspace (DynamoDB Local)',
     expect(renewal.lines.filter((line) => line.kind === 'proration').map((line) => [line.periodStart, line.amount])).toEqual(adjustments.map((a) => [a.date, a.amount.toFixed(2)]));
   }, 120_000);
 
-  test('an invoice of 1,000 proration lines is one item under 400 KB and one event under EventBridge\'s 256 KB, lines and all', async () => {
+  test("an invoice of 1,000 proration lines is one item under 400 KB and one event under EventBridge's 256 KB, lines and all", async () => {
     const w = await dynamo.world();
     await seed(w.store, [makeWorkspace()], makeCatalog([PRO_ANNUAL]));
     const invoice = bigInvoice(1000);
@@ -299,7 +318,13 @@ describe('no number of prorations or lines wedges a workspace (DynamoDB Local)',
     if (!subscription) throw new Error('no subscription');
     const balance = await w.store.getBalance('acme', 'USD');
     const invoice = { ...bigInvoice(20000), subscription: subscription.id };
-    const step: BillingStep = { kind: 'invoice', subscription: { ...subscription, version: subscription.version + 1 }, invoice, balance: { ...balance, version: balance.version + 1 }, aiCreditsGranted: 0 };
+    const step: BillingStep = {
+      kind: 'invoice',
+      subscription: { ...subscription, version: subscription.version + 1 },
+      invoice,
+      balance: { ...balance, version: balance.version + 1 },
+      aiCreditsGranted: 0,
+    };
     await w.store.applySteps(makeWorkspace(), [step], '2028-01-01T00:05:00Z');
 
     const items = await w.scan();

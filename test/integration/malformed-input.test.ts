@@ -87,7 +87,12 @@ const scenarioCases: Case[] = [
   { entry: 'scenario', name: 'no plans', input: { ...scenario(), plans: [] }, field: 'plans' },
   { entry: 'scenario', name: 'two plans with one id', input: { ...scenario(), plans: [scenario().plans[0], scenario().plans[0]] }, field: 'plans.1.id' },
   { entry: 'scenario', name: 'two add-ons with one id', input: { ...scenario(), addons: [...(scenario().addons as unknown[]), ...(scenario().addons as unknown[])] }, field: 'addons.1.id' },
-  { entry: 'scenario', name: 'two packs with one id', input: { ...scenario(), creditPacks: [...(scenario().creditPacks as unknown[]), ...(scenario().creditPacks as unknown[])] }, field: 'creditPacks.1.id' },
+  {
+    entry: 'scenario',
+    name: 'two packs with one id',
+    input: { ...scenario(), creditPacks: [...(scenario().creditPacks as unknown[]), ...(scenario().creditPacks as unknown[])] },
+    field: 'creditPacks.1.id',
+  },
   { entry: 'scenario', name: 'two workspaces with one id', input: { ...scenario(), workspaces: [scenario().workspaces[0], { id: 'acme' }] }, field: 'workspaces.1.id' },
   { entry: 'scenario', name: 'a plan field typo', input: withPlan({ seatprice: '70.00' }), field: 'plans.0.seatprice' },
   { entry: 'scenario', name: 'a negative seat price', input: withPlan({ seatPrice: '-70.00' }), field: 'plans.0.seatPrice' },
@@ -330,11 +335,26 @@ function tempFile(content: unknown): string {
 describe('the commands print one line naming the field, exit non-zero and never a stack trace', () => {
   const commands: Array<{ name: string; script: string; content: unknown; expected: RegExp }> = [
     { name: 'simulate: an event type __proto__', script: 'simulator/cli.ts', content: withEvent(0, { type: '__proto__' }), expected: /^invalid scenario: events\.0\.type: / },
-    { name: 'simulate: two workspaces with one id', script: 'simulator/cli.ts', content: { ...scenario(), workspaces: [{ id: 'acme' }, { id: 'acme' }] }, expected: /^invalid scenario: workspaces\.1\.id: duplicate id acme/ },
+    {
+      name: 'simulate: two workspaces with one id',
+      script: 'simulator/cli.ts',
+      content: { ...scenario(), workspaces: [{ id: 'acme' }, { id: 'acme' }] },
+      expected: /^invalid scenario: workspaces\.1\.id: duplicate id acme/,
+    },
     { name: 'simulate: a file that is not JSON', script: 'simulator/cli.ts', content: '{ "currency": ', expected: /^invalid scenario: .*input\.json: / },
     { name: 'configure: an array', script: 'scripts/configure.ts', content: [], expected: /^invalid config: config: must be a JSON object/ },
-    { name: 'configure: a negative seat price', script: 'scripts/configure.ts', content: { currency: 'USD', plans: [{ ...scenario().plans[0], seatPrice: '-1' }], workspaces: [{ id: 'acme' }] }, expected: /^invalid config: plans\.0\.seatPrice: / },
-    { name: 'configure: a top-level typo', script: 'scripts/configure.ts', content: { currency: 'USD', plans: scenario().plans, workspaces: [{ id: 'acme' }], worksapces: [] }, expected: /^invalid config: worksapces: / },
+    {
+      name: 'configure: a negative seat price',
+      script: 'scripts/configure.ts',
+      content: { currency: 'USD', plans: [{ ...scenario().plans[0], seatPrice: '-1' }], workspaces: [{ id: 'acme' }] },
+      expected: /^invalid config: plans\.0\.seatPrice: /,
+    },
+    {
+      name: 'configure: a top-level typo',
+      script: 'scripts/configure.ts',
+      content: { currency: 'USD', plans: scenario().plans, workspaces: [{ id: 'acme' }], worksapces: [] },
+      expected: /^invalid config: worksapces: /,
+    },
   ];
 
   test.each(commands.map((c) => [c.name, c] as const))('%s', async (_name, c) => {

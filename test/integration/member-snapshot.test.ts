@@ -100,7 +100,9 @@ describe('member snapshot (DynamoDB Local)', () => {
     const w = await dynamo.world();
     await churningWorkspace(w);
     // As an earlier version stored them: keyed by event id, no snapshot, no mark on the subscription.
-    const out = await w.rawClient.send(new QueryCommand({ TableName: w.tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)', ExpressionAttributeValues: { ':pk': 'WS#acme', ':p': 'MEMBER#' } }));
+    const out = await w.rawClient.send(
+      new QueryCommand({ TableName: w.tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)', ExpressionAttributeValues: { ':pk': 'WS#acme', ':p': 'MEMBER#' } }),
+    );
     for (const item of out.Items ?? []) {
       const event = item.event as MemberEvent;
       await w.rawClient.send(new DeleteCommand({ TableName: w.tableName, Key: { pk: item.pk, sk: item.sk } }));
@@ -117,7 +119,9 @@ describe('member snapshot (DynamoDB Local)', () => {
     const cutoff = (await snapshotOf(w))?.cutoff;
     expect(cutoff).toBe('2026-12-31');
     // Every event dated after the cutoff now sits under its dated key; the tail read finds them all.
-    const after = await w.rawClient.send(new QueryCommand({ TableName: w.tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)', ExpressionAttributeValues: { ':pk': 'WS#acme', ':p': 'MEMBER#legacy-' } }));
+    const after = await w.rawClient.send(
+      new QueryCommand({ TableName: w.tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)', ExpressionAttributeValues: { ':pk': 'WS#acme', ':p': 'MEMBER#legacy-' } }),
+    );
     expect(after.Items ?? []).toEqual([]);
     expect((await w.store.readMembers('acme', '2027-01-01')).events).toHaveLength(29);
     await invoiceOn(w, '2027-03-01');

@@ -48,7 +48,10 @@ async function sweep(deps: Dependencies, options?: PublisherOptions): Promise<{ 
 /** `n` workspaces that each got their first invoice (and so an outbox entry) on Dec 23. */
 async function invoicedWorkspaces(w: World, n: number): Promise<string[]> {
   const ids = Array.from({ length: n }, (_, i) => `ws-${i + 1}`);
-  await seed(w.store, ids.map((id) => makeWorkspace({ id, name: id })));
+  await seed(
+    w.store,
+    ids.map((id) => makeWorkspace({ id, name: id })),
+  );
   for (const id of ids) await subscribe(w.deps, id, JOIN, START);
   return ids;
 }

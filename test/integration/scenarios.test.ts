@@ -8,7 +8,9 @@ import { CSV_COLUMNS, parseCsv, renderInvoicesCsv } from '../../simulator/docume
 import { simulate } from '../../simulator/simulate';
 
 const dir = join(__dirname, '..', '..', 'scenarios');
-const files = readdirSync(dir).filter((file) => file.endsWith('.json')).sort();
+const files = readdirSync(dir)
+  .filter((file) => file.endsWith('.json'))
+  .sort();
 
 let dynamo: LocalDynamo;
 beforeAll(async () => {

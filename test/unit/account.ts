@@ -8,7 +8,10 @@ import { Ledger } from './ledger';
 export class Account extends Ledger {
   first!: Invoice;
 
-  constructor(public ctx: BillingContext, balance?: Balance) {
+  constructor(
+    public ctx: BillingContext,
+    balance?: Balance,
+  ) {
     super(ctx.workspace.currency, balance);
   }
 

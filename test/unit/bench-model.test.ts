@@ -24,7 +24,12 @@ describe('cloneText', () => {
   test('replaces the id everywhere and moves the due-index entry to the new id’s shard', () => {
     const from = benchId('j', 1);
     const to = benchId('f', 2);
-    const text = JSON.stringify({ pk: { S: `WS#${from}` }, gsi1pk: { S: `DUE#${shardOf(from, 16)}` }, gsi1sk: { S: `2027-03-01T00:00:00Z#${from}` }, invoice: { S: `inv_${from}_2027-02-01_renewal` } });
+    const text = JSON.stringify({
+      pk: { S: `WS#${from}` },
+      gsi1pk: { S: `DUE#${shardOf(from, 16)}` },
+      gsi1sk: { S: `2027-03-01T00:00:00Z#${from}` },
+      invoice: { S: `inv_${from}_2027-02-01_renewal` },
+    });
     const clone = JSON.parse(cloneText(text, from, to, 16)) as Record<string, { S: string }>;
     expect(clone.pk.S).toBe(`WS#${to}`);
     expect(clone.gsi1pk.S).toBe(`DUE#${shardOf(to, 16)}`);

@@ -63,11 +63,7 @@ describe('R20 immediate cancellation (atPeriodEnd: false)', () => {
   });
 
   test('annual $600, 10 seats, 2 added 10 Mar, canceled 20 Mar: the 1 Apr true-up bills 2 × 488.22 and is the last invoice (no May true-up, no renewal)', () => {
-    const members = [
-      ...joins('2027-01-01T08:00:00Z', 10),
-      ...joins('2027-03-10T09:00:00Z', 2, 'n'),
-      memberEvent('2027-03-25T09:00:00Z', 'member.joined', 'late'),
-    ];
+    const members = [...joins('2027-01-01T08:00:00Z', 10), ...joins('2027-03-10T09:00:00Z', 2, 'n'), memberEvent('2027-03-25T09:00:00Z', 'member.joined', 'late')];
     const account = new Account(makeContext(members, [ANNUAL]));
     account.start('2027-01-01T09:00:00Z');
     account.runDaily('2027-01-02', '2027-03-19');
@@ -81,7 +77,7 @@ describe('R20 immediate cancellation (atPeriodEnd: false)', () => {
     expect(account.subscription.nextTrueUp).toBeNull();
   });
 
-  test('annual, canceled on its 1 Feb true-up date: that day\'s true-up is issued first, nothing after', () => {
+  test("annual, canceled on its 1 Feb true-up date: that day's true-up is issued first, nothing after", () => {
     const members = [...joins('2027-01-01T08:00:00Z', 1), memberEvent('2027-01-20T09:00:00Z', 'member.joined', 'u2'), memberEvent('2027-02-10T09:00:00Z', 'member.joined', 'u3')];
     const account = new Account(makeContext(members, [ANNUAL]));
     account.start('2027-01-01T09:00:00Z');
@@ -129,7 +125,12 @@ describe('R20 immediate cancellation (atPeriodEnd: false)', () => {
           account.runDaily(d, addDays(d, 400));
           expect(account.prorations.filter((proration) => proration.date >= d)).toEqual([]);
           expect(account.invoices.filter((invoice) => invoice.date > nextAnchor)).toEqual([]);
-          expect(account.invoices.filter((invoice) => invoice.date > d).flatMap((invoice) => invoice.lines).every((line) => line.kind === 'proration')).toBe(true);
+          expect(
+            account.invoices
+              .filter((invoice) => invoice.date > d)
+              .flatMap((invoice) => invoice.lines)
+              .every((line) => line.kind === 'proration'),
+          ).toBe(true);
           expect(account.subscription.status).toBe('ended');
         },
       ),

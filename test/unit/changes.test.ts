@@ -16,7 +16,10 @@ const UPRO_ANNUAL = makePlan({ id: 'upro-annual', name: 'uPro Annual', interval:
 
 /** A workspace with 3 members (u1 the owner) on uPro monthly from 1 Jan 2027, and what it was billed. */
 class Workspace3 extends Ledger {
-  constructor(public ctx: BillingContext, planId = 'upro') {
+  constructor(
+    public ctx: BillingContext,
+    planId = 'upro',
+  ) {
     super(ctx.workspace.currency);
     const first = startSubscription(ctx, { subscriptionId: 's', planId, at: '2027-01-01T09:00:00Z', date: '2027-01-01', billingDay: 1, seats: null, addonId: null }, emptyBalance('USD'));
     if (first.kind !== 'invoice') throw new Error('no first invoice');
@@ -41,7 +44,13 @@ class Workspace3 extends Ledger {
 }
 
 function newWorkspace(settings = {}): Workspace3 {
-  return new Workspace3(makeContext(joins('2027-01-01T08:00:00Z', 3).map((event, i) => (i === 0 ? { ...event, role: 'owner' } : event)), [UPRO, UBIZ, USTARTER, UBASIC, UPRO_ANNUAL], makeWorkspace({}, settings)));
+  return new Workspace3(
+    makeContext(
+      joins('2027-01-01T08:00:00Z', 3).map((event, i) => (i === 0 ? { ...event, role: 'owner' } : event)),
+      [UPRO, UBIZ, USTARTER, UBASIC, UPRO_ANNUAL],
+      makeWorkspace({}, settings),
+    ),
+  );
 }
 
 describe('R16 plan changes', () => {
@@ -113,32 +122,37 @@ describe('R16 plan changes', () => {
 describe('R19 preview equals apply', () => {
   test('planning the same change twice gives the same invoice, lines and balance (one code path)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 31 }), fc.constantFrom<ChangeRequest>(
-        { type: 'plan.change_requested', plan: 'ubiz' },
-        { type: 'plan.change_requested', plan: 'upro-annual' },
-        { type: 'plan.change_requested', plan: 'ustarter' },
-        { type: 'plan.change_requested', plan: 'upro' },
-        { type: 'plan.change_requested', plan: 'upro-annual-small' },
-        { type: 'plan.change_requested', plan: 'ubiz-small' },
-        { type: 'storage_addon.changed', addon: 'storage-1tb' },
-        { type: 'storage_addon.changed', addon: null },
-      ), fc.boolean(), (day, request, paymentMethod) => {
-        const ws = workspaceWith({ paymentMethod, storageUsedGb: 500 });
-        const at = `2027-01-${String(day).padStart(2, '0')}T12:00:00Z`;
-        let preview: ChangePlan | RejectionError;
-        let applied: ChangePlan | RejectionError;
-        try {
-          preview = ws.plan(request, at);
-        } catch (error) {
-          preview = error as RejectionError;
-        }
-        try {
-          applied = ws.change(request, at);
-        } catch (error) {
-          applied = error as RejectionError;
-        }
-        expect(applied).toEqual(preview);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 31 }),
+        fc.constantFrom<ChangeRequest>(
+          { type: 'plan.change_requested', plan: 'ubiz' },
+          { type: 'plan.change_requested', plan: 'upro-annual' },
+          { type: 'plan.change_requested', plan: 'ustarter' },
+          { type: 'plan.change_requested', plan: 'upro' },
+          { type: 'plan.change_requested', plan: 'upro-annual-small' },
+          { type: 'plan.change_requested', plan: 'ubiz-small' },
+          { type: 'storage_addon.changed', addon: 'storage-1tb' },
+          { type: 'storage_addon.changed', addon: null },
+        ),
+        fc.boolean(),
+        (day, request, paymentMethod) => {
+          const ws = workspaceWith({ paymentMethod, storageUsedGb: 500 });
+          const at = `2027-01-${String(day).padStart(2, '0')}T12:00:00Z`;
+          let preview: ChangePlan | RejectionError;
+          let applied: ChangePlan | RejectionError;
+          try {
+            preview = ws.plan(request, at);
+          } catch (error) {
+            preview = error as RejectionError;
+          }
+          try {
+            applied = ws.change(request, at);
+          } catch (error) {
+            applied = error as RejectionError;
+          }
+          expect(applied).toEqual(preview);
+        },
+      ),
       { numRuns: 120 },
     );
   });
@@ -215,28 +229,34 @@ describe('R15 gate order', () => {
     expect(reasonOf(() => ws.plan({ type: 'plan.change_requested', plan: 'ubiz-small' }, '2027-01-10T09:00:00Z'))).toBe('usage-exceeds-plan');
   });
 
-  test('the gates keep the rules\' order: no payment method comes before the seat limit on an upgrade', () => {
+  test("the gates keep the rules' order: no payment method comes before the seat limit on an upgrade", () => {
     const ws = workspaceWith({ paymentMethod: false });
     expect(reasonOf(() => ws.plan({ type: 'plan.change_requested', plan: 'ubiz-small' }, '2027-01-10T09:00:00Z'))).toBe('payment-method-required');
   });
 });
 
-describe('R16 the new term of a monthly → annual change is billed at the new plan\'s paid quantity', () => {
+describe("R16 the new term of a monthly → annual change is billed at the new plan's paid quantity", () => {
   test('3 members on a 5-seat-minimum monthly plan, annual on 20 Jan: credit 5 × 27.10, the term bills 3 × $700', () => {
     const ws = workspaceWith({}, 3, 'upro-min5');
     expect(ws.invoices[0].lines.map((line) => line.amount)).toEqual(['350.00']);
     const plan = ws.change({ type: 'plan.change_requested', plan: 'upro-annual' }, '2027-01-20T09:00:00Z');
-    expect(plan.invoice?.lines.map((line) => [line.quantity, line.amount])).toEqual([[-5, '-135.50'], [3, '2100.00']]);
+    expect(plan.invoice?.lines.map((line) => [line.quantity, line.amount])).toEqual([
+      [-5, '-135.50'],
+      [3, '2100.00'],
+    ]);
     expect(ws.subscription.periods.at(-1)?.baseQuantity).toBe(3);
   });
 
-  test('seatDecrease none, 10 → 5 members on 5 Jan, annual on 20 Jan: credit the 10 paid, bill 5; the term\'s high-water mark starts at 5 (a 6th on 1 Feb: 353/365 × 700 = 676.99)', () => {
+  test("seatDecrease none, 10 → 5 members on 5 Jan, annual on 20 Jan: credit the 10 paid, bill 5; the term's high-water mark starts at 5 (a 6th on 1 Feb: 353/365 × 700 = 676.99)", () => {
     const events = joins('2027-01-01T08:00:00Z', 10).map((event, i) => (i === 0 ? { ...event, role: 'owner' } : event));
     for (let i = 6; i <= 10; i += 1) events.push(memberEvent('2027-01-05T10:00:00Z', 'member.removed', `u${i}`));
     events.push(memberEvent('2027-02-01T10:00:00Z', 'member.joined', 'x1'));
     const ws = new Workspace3(makeContext(events, [UPRO, UPRO_ANNUAL], makeWorkspace({}, { seatDecrease: 'none' })));
     const plan = ws.change({ type: 'plan.change_requested', plan: 'upro-annual' }, '2027-01-20T09:00:00Z');
-    expect(plan.invoice?.lines.map((line) => [line.quantity, line.amount])).toEqual([[-10, '-271.00'], [5, '3500.00']]);
+    expect(plan.invoice?.lines.map((line) => [line.quantity, line.amount])).toEqual([
+      [-10, '-271.00'],
+      [5, '3500.00'],
+    ]);
     ws.apply(planBillingRun(ws.ctx, ws.subscription, ws.unbilled(), ws.balance, '2027-02-20', { invoice: true }));
     expect(ws.invoices.at(-1)).toMatchObject({ kind: 'true-up', date: '2027-02-20' });
     expect(ws.invoices.at(-1)?.lines.map((line) => [line.quantity, line.amount])).toEqual([[1, '676.99']]);

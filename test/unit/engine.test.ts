@@ -156,7 +156,19 @@ describe('R9 seat changes accrue daily and are billed on the next period start',
     expect(account.accrue('2026-11-22')).toEqual([]);
     const accrued = account.accrue('2026-11-23');
     expect(accrued).toHaveLength(1);
-    expect(accrued[0]).toMatchObject({ date: '2026-11-23', delta: 1, fromQuantity: 3, toQuantity: 4, days: 8, of: 30, unitAmount: '18.67', amount: '18.67', periodStart: '2026-11-23', periodEnd: '2026-11-30', adjustment: false });
+    expect(accrued[0]).toMatchObject({
+      date: '2026-11-23',
+      delta: 1,
+      fromQuantity: 3,
+      toQuantity: 4,
+      days: 8,
+      of: 30,
+      unitAmount: '18.67',
+      amount: '18.67',
+      periodStart: '2026-11-23',
+      periodEnd: '2026-11-30',
+      adjustment: false,
+    });
     // re-running the same accrual finds nothing new (R14)
     expect(account.accrue('2026-11-23')).toEqual([]);
     expect(account.accrue('2026-11-30')).toEqual([]);
@@ -226,11 +238,7 @@ describe('R9 seat changes accrue daily and are billed on the next period start',
   });
 
   it('R4: a member added and removed on Jun 10 costs nothing; Jul 1 bills the 10 seats alone', () => {
-    const members = [
-      ...joins('2027-06-01T08:00:00Z', 10),
-      memberEvent('2027-06-10T09:00:00Z', 'member.joined', 'temp'),
-      memberEvent('2027-06-10T17:00:00Z', 'member.removed', 'temp'),
-    ];
+    const members = [...joins('2027-06-01T08:00:00Z', 10), memberEvent('2027-06-10T09:00:00Z', 'member.joined', 'temp'), memberEvent('2027-06-10T17:00:00Z', 'member.removed', 'temp')];
     const account = new Account(makeContext(members, [allo()]));
     account.start('2027-06-01T09:00:00Z');
     expect(account.accrue('2027-06-30')).toEqual([]);
@@ -251,11 +259,7 @@ describe('R9 seat changes accrue daily and are billed on the next period start',
   });
 
   it('R1 + R4: the same two instants in a UTC workspace are Jun 9 and Jun 10: +9.51 (22/30) on Jun 9, −9.08 (21/30) on Jun 10', () => {
-    const members = [
-      ...joins('2027-06-01T08:00:00Z', 2),
-      memberEvent('2027-06-09T23:30:00Z', 'member.joined', 'temp'),
-      memberEvent('2027-06-10T01:00:00Z', 'member.removed', 'temp'),
-    ];
+    const members = [...joins('2027-06-01T08:00:00Z', 2), memberEvent('2027-06-09T23:30:00Z', 'member.joined', 'temp'), memberEvent('2027-06-10T01:00:00Z', 'member.removed', 'temp')];
     const account = new Account(makeContext(members, [allo()]));
     account.start('2027-06-01T09:00:00Z');
     // Jun 9–30 is 22/30 → 9.5113… → 9.51; Jun 10–30 is 21/30 → 9.079 → 9.08
@@ -266,11 +270,7 @@ describe('R9 seat changes accrue daily and are billed on the next period start',
   });
 
   it('R9 seatDecrease none: 10 → 5 (Jun 5) → 12 (Jun 20) charges 2 seats × round(12.97 × 11/30) = 9.52, and no credit', () => {
-    const members = [
-      ...joins('2027-06-01T08:00:00Z', 10),
-      ...removes('2027-06-05T12:00:00Z', ['u6', 'u7', 'u8', 'u9', 'u10']),
-      ...joins('2027-06-20T12:00:00Z', 7, 'n'),
-    ];
+    const members = [...joins('2027-06-01T08:00:00Z', 10), ...removes('2027-06-05T12:00:00Z', ['u6', 'u7', 'u8', 'u9', 'u10']), ...joins('2027-06-20T12:00:00Z', 7, 'n')];
     const account = new Account(makeContext(members, [allo()], workspace({ seatDecrease: 'none' })));
     account.start('2027-06-01T09:00:00Z');
     const accrued = account.accrue('2027-06-30');
@@ -584,7 +584,19 @@ describe('R14 catch-up runs and late events', () => {
     account.subscription = { ...account.subscription, recomputeFrom: '2027-06-10' };
     const accrued = account.accrue('2027-06-21');
     expect(accrued).toHaveLength(1);
-    expect(accrued[0]).toMatchObject({ date: '2027-06-10', delta: 1, fromQuantity: 10, toQuantity: 11, days: 21, of: 30, unitAmount: '9.08', amount: '9.08', periodStart: '2027-06-10', periodEnd: '2027-06-30', adjustment: true });
+    expect(accrued[0]).toMatchObject({
+      date: '2027-06-10',
+      delta: 1,
+      fromQuantity: 10,
+      toQuantity: 11,
+      days: 21,
+      of: 30,
+      unitAmount: '9.08',
+      amount: '9.08',
+      periodStart: '2027-06-10',
+      periodEnd: '2027-06-30',
+      adjustment: true,
+    });
     expect(accrued[0].description.startsWith('Adjustment: ')).toBe(true);
     expect(account.subscription.recomputeFrom).toBeNull();
     expect(account.subscription.accruedThrough).toBe('2027-06-21');
@@ -771,7 +783,14 @@ function referenceDeltas(scenario: Scenario): { date: IsoDate; delta: number; da
 
 /** What a customer sees of the invoices: dates, kinds, lines and totals. */
 function invoiceDigest(account: Account) {
-  return account.invoices.map((invoice) => ({ date: invoice.date, kind: invoice.kind, lines: lineView(invoice.lines), subtotal: invoice.subtotal, creditApplied: invoice.creditApplied, amountDue: invoice.amountDue }));
+  return account.invoices.map((invoice) => ({
+    date: invoice.date,
+    kind: invoice.kind,
+    lines: lineView(invoice.lines),
+    subtotal: invoice.subtotal,
+    creditApplied: invoice.creditApplied,
+    amountDue: invoice.amountDue,
+  }));
 }
 
 describe('engine properties (random month-long churn)', () => {
@@ -837,22 +856,16 @@ describe('engine properties (random month-long churn)', () => {
 
   it('a member added then removed on the same day is free, whatever else happens that month', () => {
     fc.assert(
-      fc.property(
-        scenarioArb,
-        fc.integer({ min: 0, max: 27 }),
-        fc.integer({ min: 4 * 60, max: 24 * 60 - 2 }),
-        fc.integer({ min: 1, max: 600 }),
-        (scenario, day, joinMinute, stay) => {
-          const removeMinute = Math.min(joinMinute + stay, 24 * 60 - 1);
-          const ghost = [
-            eventOf(scenario, instantOf(scenario, day, joinMinute), 'member.joined', 'ghost', 900),
-            eventOf(scenario, instantOf(scenario, day, removeMinute), 'member.removed', 'ghost', 901),
-          ];
-          const without = simulate(scenario);
-          const withGhost = simulate(scenario, [...membersOf(scenario), ...ghost]);
-          expect(invoiceDigest(withGhost)).toEqual(invoiceDigest(without));
-        },
-      ),
+      fc.property(scenarioArb, fc.integer({ min: 0, max: 27 }), fc.integer({ min: 4 * 60, max: 24 * 60 - 2 }), fc.integer({ min: 1, max: 600 }), (scenario, day, joinMinute, stay) => {
+        const removeMinute = Math.min(joinMinute + stay, 24 * 60 - 1);
+        const ghost = [
+          eventOf(scenario, instantOf(scenario, day, joinMinute), 'member.joined', 'ghost', 900),
+          eventOf(scenario, instantOf(scenario, day, removeMinute), 'member.removed', 'ghost', 901),
+        ];
+        const without = simulate(scenario);
+        const withGhost = simulate(scenario, [...membersOf(scenario), ...ghost]);
+        expect(invoiceDigest(withGhost)).toEqual(invoiceDigest(without));
+      }),
       { numRuns: 40 },
     );
   });
@@ -862,7 +875,14 @@ describe('engine properties (random month-long churn)', () => {
       fc.property(
         scenarioArb.chain((scenario) => {
           const members = membersOf(scenario);
-          return fc.tuple(fc.constant(scenario), fc.shuffledSubarray(members, { minLength: members.length, maxLength: members.length }), fc.shuffledSubarray(members.map((e) => e.seq), { minLength: members.length, maxLength: members.length }));
+          return fc.tuple(
+            fc.constant(scenario),
+            fc.shuffledSubarray(members, { minLength: members.length, maxLength: members.length }),
+            fc.shuffledSubarray(
+              members.map((e) => e.seq),
+              { minLength: members.length, maxLength: members.length },
+            ),
+          );
         }),
         ([scenario, shuffled, seqs]) => {
           const reordered = shuffled.map((event, i) => ({ ...event, seq: seqs[i] }));

@@ -42,21 +42,34 @@ interface Story {
   actions: Action[];
 }
 
-const EVENT_TYPES: MemberEventType[] = ['member.joined', 'member.joined', 'member.joined', 'member.removed', 'member.removed', 'member.deactivated', 'member.reactivated', 'member.role_changed', 'member.invited'];
+const EVENT_TYPES: MemberEventType[] = [
+  'member.joined',
+  'member.joined',
+  'member.joined',
+  'member.removed',
+  'member.removed',
+  'member.deactivated',
+  'member.reactivated',
+  'member.role_changed',
+  'member.invited',
+];
 const HORIZON = 430;
 
 const actionArb: fc.Arbitrary<Action> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('invoicing' as const), day: fc.integer({ min: 0, max: HORIZON }) }), weight: 4 },
   { arbitrary: fc.record({ kind: fc.constant('accrual' as const), day: fc.integer({ min: 0, max: HORIZON }) }), weight: 4 },
   { arbitrary: fc.record({ kind: fc.constant('both' as const), day: fc.integer({ min: 0, max: HORIZON }) }), weight: 2 },
-  { arbitrary: fc.record({
-    kind: fc.constant('change' as const),
-    day: fc.integer({ min: 1, max: HORIZON }),
-    request: fc.oneof(
-      fc.constantFrom<ChangeRequest>({ type: 'plan.change_requested', plan: 'big' }, { type: 'plan.change_requested', plan: 'small' }, { type: 'plan.change_requested', plan: 'other-interval' }),
-      fc.integer({ min: 1, max: 3 }).map((seats): ChangeRequest => ({ type: 'seats.purchased', seats })),
-    ),
-  }), weight: 2 },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('change' as const),
+      day: fc.integer({ min: 1, max: HORIZON }),
+      request: fc.oneof(
+        fc.constantFrom<ChangeRequest>({ type: 'plan.change_requested', plan: 'big' }, { type: 'plan.change_requested', plan: 'small' }, { type: 'plan.change_requested', plan: 'other-interval' }),
+        fc.integer({ min: 1, max: 3 }).map((seats): ChangeRequest => ({ type: 'seats.purchased', seats })),
+      ),
+    }),
+    weight: 2,
+  },
   { arbitrary: fc.record({ kind: fc.constant('cancel' as const), day: fc.integer({ min: 1, max: HORIZON }), atPeriodEnd: fc.boolean() }), weight: 1 },
 );
 
@@ -75,7 +88,14 @@ const storyArb: fc.Arbitrary<Story> = fc.record({
   events: fc.oneof(
     fc.constant<Story['events']>([]),
     fc.array(
-      fc.tuple(fc.integer({ min: 0, max: HORIZON }), fc.integer({ min: 0, max: 23 }), fc.constantFrom(...EVENT_TYPES), fc.integer({ min: 0, max: 11 }), fc.constantFrom('member', 'member', 'guest', 'admin', 'viewer'), fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 45 }))),
+      fc.tuple(
+        fc.integer({ min: 0, max: HORIZON }),
+        fc.integer({ min: 0, max: 23 }),
+        fc.constantFrom(...EVENT_TYPES),
+        fc.integer({ min: 0, max: 11 }),
+        fc.constantFrom('member', 'member', 'guest', 'admin', 'viewer'),
+        fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 45 })),
+      ),
       { minLength: 3, maxLength: 24, size: 'max' },
     ),
   ),
@@ -101,7 +121,14 @@ function playStory(story: Story, accrue: (ctx: BillingContext, subscription: Sub
     makePlan({ id: 'other-interval', name: 'Other', interval: story.interval === 'year' ? 'month' : 'year', seatMode: story.seatMode, seatPrice: '300.00', minimumSeats: 1 }),
   ];
   let seq = 0;
-  const initial: MemberEvent[] = Array.from({ length: story.initial }, (_, i) => ({ type: 'member.joined', member: `m${i}`, role: i === 0 ? 'owner' : 'member', at: `${addDays(start, -1)}T08:00:00Z`, date: addDays(start, -1), seq: seq++ }));
+  const initial: MemberEvent[] = Array.from({ length: story.initial }, (_, i) => ({
+    type: 'member.joined',
+    member: `m${i}`,
+    role: i === 0 ? 'owner' : 'member',
+    at: `${addDays(start, -1)}T08:00:00Z`,
+    date: addDays(start, -1),
+    seq: seq++,
+  }));
   const later = story.events.map(([offset, hour, type, member, role, lag]) => {
     const date = addDays(start, offset);
     // Joins mostly bring someone new (the first members are already in), so most events move a count.
@@ -112,7 +139,13 @@ function playStory(story: Story, accrue: (ctx: BillingContext, subscription: Sub
   const workspace = makeWorkspace({ billingDay: story.billingDay }, { seatDecrease: story.seatDecrease, rounding: { mode: story.mode, point: story.point } });
   let ctx = makeContext(initial, plans, workspace);
   const ledger = new Ledger('USD');
-  ledger.apply([startSubscription(ctx, { subscriptionId: 's', planId: 'p', at: `${start}T09:00:00Z`, date: start, billingDay: story.billingDay, seats: story.seatMode === 'fixed' ? story.initial : null, addonId: null }, ledger.balance)]);
+  ledger.apply([
+    startSubscription(
+      ctx,
+      { subscriptionId: 's', planId: 'p', at: `${start}T09:00:00Z`, date: start, billingDay: story.billingDay, seats: story.seatMode === 'fixed' ? story.initial : null, addonId: null },
+      ledger.balance,
+    ),
+  ]);
   const delivered = new Set<MemberEvent>();
   let runs = 0;
   let prorations = 0;
@@ -120,11 +153,16 @@ function playStory(story: Story, accrue: (ctx: BillingContext, subscription: Sub
   const deliverThrough = (day: number) => {
     const arriving = later.filter(({ event, arrives }) => arrives <= day && !delivered.has(event)).map(({ event }) => event);
     if (arriving.length === 0) return;
-    arriving.forEach((event) => delivered.add(event));
+    for (const event of arriving) delivered.add(event);
     ctx = { ...ctx, members: [...ctx.members, ...arriving] };
     for (const event of arriving) {
       const subscription = ledger.subscription;
-      if (event.date <= subscription.accruedThrough) ledger.subscription = { ...subscription, recomputeFrom: subscription.recomputeFrom && subscription.recomputeFrom < event.date ? subscription.recomputeFrom : event.date, version: subscription.version + 1 };
+      if (event.date <= subscription.accruedThrough)
+        ledger.subscription = {
+          ...subscription,
+          recomputeFrom: subscription.recomputeFrom && subscription.recomputeFrom < event.date ? subscription.recomputeFrom : event.date,
+          version: subscription.version + 1,
+        };
     }
   };
   const run = (asOf: IsoDate, options: RunOptions) => {
@@ -150,7 +188,16 @@ function playStory(story: Story, accrue: (ctx: BillingContext, subscription: Sub
       if (action.kind === 'cancel') ledger.subscription = cancelSubscription(ledger.subscription, date, action.atPeriodEnd);
       else {
         try {
-          const change = planChange({ ctx, subscription: ledger.subscription, unbilled: ledger.unbilled(), balance: ledger.balance, request: action.request, requestedBy: 'm0', at: `${date}T12:00:00Z`, date });
+          const change = planChange({
+            ctx,
+            subscription: ledger.subscription,
+            unbilled: ledger.unbilled(),
+            balance: ledger.balance,
+            request: action.request,
+            requestedBy: 'm0',
+            at: `${date}T12:00:00Z`,
+            date,
+          });
           ledger.apply(change.steps);
           prorations += change.accrued.length;
         } catch (error) {
@@ -183,9 +230,19 @@ describe('the fast accrual plans what the day-by-day walk plans', () => {
 
   test('the comparison catches an accrual that skips a day it should look at', () => {
     // Looks only at the first unaccrued day: misses every change later in the range.
-    const firstDayOnly = (ctx: BillingContext, subscription: SubscriptionState, through: IsoDate) => accrueProrationsDayByDay(ctx, subscription, through < addDays(subscription.accruedThrough, 1) ? through : addDays(subscription.accruedThrough, 1));
+    const firstDayOnly = (ctx: BillingContext, subscription: SubscriptionState, through: IsoDate) =>
+      accrueProrationsDayByDay(ctx, subscription, through < addDays(subscription.accruedThrough, 1) ? through : addDays(subscription.accruedThrough, 1));
     const story: Story = {
-      interval: 'month', seatMode: 'flexible', billingDay: 1, month: 2027 * 12, cents: 3000, minimumSeats: 1, seatDecrease: 'credit', mode: 'half-up', point: 'unit', initial: 2,
+      interval: 'month',
+      seatMode: 'flexible',
+      billingDay: 1,
+      month: 2027 * 12,
+      cents: 3000,
+      minimumSeats: 1,
+      seatDecrease: 'credit',
+      mode: 'half-up',
+      point: 'unit',
+      initial: 2,
       events: [[10, 9, 'member.joined', 5, 'member', 0]],
       actions: [{ kind: 'invoicing', day: 31 }],
     };
@@ -276,7 +333,14 @@ describe('dates by plain arithmetic', () => {
       { numRuns: 5000 },
     );
     // Calendar months, including every February end, on both sides of a century.
-    for (const [start, end] of [['2027-02-01', '2027-02-28'], ['2028-02-01', '2028-02-29'], ['2100-02-01', '2100-02-28'], ['2000-02-01', '2000-02-29'], ['2027-01-01', '2027-01-30'], ['2027-12-01', '2027-12-31']]) {
+    for (const [start, end] of [
+      ['2027-02-01', '2027-02-28'],
+      ['2028-02-01', '2028-02-29'],
+      ['2100-02-01', '2100-02-28'],
+      ['2000-02-01', '2000-02-29'],
+      ['2027-01-01', '2027-01-30'],
+      ['2027-12-01', '2027-12-31'],
+    ]) {
       expect(formatRange({ start, end })).toBe(formatRangeReference({ start, end }));
     }
   });

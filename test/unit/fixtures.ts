@@ -6,16 +6,31 @@ import type { BillingContext } from '../../shared/domain/proration';
 /** A plan with the scenario format's defaults. */
 export function makePlan(overrides: Partial<Plan> = {}): Plan {
   return {
-    id: 'upro-monthly', name: 'uPro', interval: 'month', seatPrice: '70.00', seatMode: 'flexible',
-    minimumSeats: 1, maximumSeats: null, storageGb: 100, aiCreditsPerPeriod: 0, ...overrides,
+    id: 'upro-monthly',
+    name: 'uPro',
+    interval: 'month',
+    seatPrice: '70.00',
+    seatMode: 'flexible',
+    minimumSeats: 1,
+    maximumSeats: null,
+    storageGb: 100,
+    aiCreditsPerPeriod: 0,
+    ...overrides,
   };
 }
 
 /** A UTC USD workspace on calendar billing. */
 export function makeWorkspace(overrides: Partial<Workspace> = {}, settings: Partial<Settings> = {}): Workspace {
   return {
-    id: 'acme', name: 'Acme', timezone: 'UTC', currency: 'USD', billingDay: 1, contract: 'standard',
-    paymentMethod: true, settings: { ...DEFAULT_SETTINGS, ...settings }, ...overrides,
+    id: 'acme',
+    name: 'Acme',
+    timezone: 'UTC',
+    currency: 'USD',
+    billingDay: 1,
+    contract: 'standard',
+    paymentMethod: true,
+    settings: { ...DEFAULT_SETTINGS, ...settings },
+    ...overrides,
   };
 }
 

@@ -35,10 +35,13 @@ describe('in-process queue (SQS semantics)', () => {
     const queue = new InProcessQueue({ visibilityTimeoutMs: 20, maxReceiveCount: 3 });
     await queue.sendBatch(['a', 'b', 'poison', 'c'].map(message));
     const seen: string[][] = [];
-    const stats = await queue.drain(async (event): Promise<SQSBatchResponse> => {
-      seen.push(workspacesOf(event));
-      return { batchItemFailures: event.Records.filter((record) => record.body.includes('poison')).map((record) => ({ itemIdentifier: record.messageId })) };
-    }, { batchSize: 10 });
+    const stats = await queue.drain(
+      async (event): Promise<SQSBatchResponse> => {
+        seen.push(workspacesOf(event));
+        return { batchItemFailures: event.Records.filter((record) => record.body.includes('poison')).map((record) => ({ itemIdentifier: record.messageId })) };
+      },
+      { batchSize: 10 },
+    );
     expect(seen).toEqual([['a', 'b', 'poison', 'c'], ['poison'], ['poison']]);
     expect(stats).toEqual({ invocations: 3, crashes: 0, deleted: 3, itemFailures: 3 });
     expect(queue.deadLetters).toEqual([{ messageId: expect.any(String), body: message('poison'), receiveCount: 3 }]);
@@ -55,15 +58,18 @@ describe('in-process queue (SQS semantics)', () => {
         return { batchItemFailures: [] };
       },
     });
-    expect(seen).toEqual([['a', 'b'], ['a', 'b']]);
+    expect(seen).toEqual([
+      ['a', 'b'],
+      ['a', 'b'],
+    ]);
     expect(stats).toMatchObject({ invocations: 2, crashes: 1, deleted: 2 });
   });
 
   test('failFast rejects at the first failure instead of waiting for redeliveries', async () => {
     const queue = new InProcessQueue({ visibilityTimeoutMs: 60_000 });
     await queue.sendBatch(['a', 'b'].map(message));
-    await expect(
-      queue.drain(async (event) => ({ batchItemFailures: event.Records.slice(1).map((record) => ({ itemIdentifier: record.messageId })) }), { failFast: true }),
-    ).rejects.toThrow('work messages failed: {"job":"invoicing","workspace":"b"');
+    await expect(queue.drain(async (event) => ({ batchItemFailures: event.Records.slice(1).map((record) => ({ itemIdentifier: record.messageId })) }), { failFast: true })).rejects.toThrow(
+      'work messages failed: {"job":"invoicing","workspace":"b"',
+    );
   });
 });

@@ -17,7 +17,11 @@ const CATALOG: Catalog = { plans: [MONTHLY, BIGGER, ANNUAL], addons: [], creditP
 
 /** Owner u1 and two members from 1 Jan 2027, a fourth and a fifth joining on 20 Mar and 20 Apr (annual true-ups' charges). */
 function context(invoicePrefix?: string): BillingContext {
-  const members = [...joins('2027-01-01T08:00:00Z', 3).map((event, i) => (i === 0 ? { ...event, role: 'owner' } : event)), memberEvent('2027-03-20T10:00:00Z', 'member.joined', 'u4'), memberEvent('2027-04-20T10:00:00Z', 'member.joined', 'u5')];
+  const members = [
+    ...joins('2027-01-01T08:00:00Z', 3).map((event, i) => (i === 0 ? { ...event, role: 'owner' } : event)),
+    memberEvent('2027-03-20T10:00:00Z', 'member.joined', 'u4'),
+    memberEvent('2027-04-20T10:00:00Z', 'member.joined', 'u5'),
+  ];
   return { workspace: makeWorkspace(invoicePrefix ? { invoicePrefix } : {}), catalog: CATALOG, members };
 }
 
@@ -51,7 +55,17 @@ class Books extends Ledger {
   }
 
   plan(request: ChangeRequest, at: string, requestedBy = 'u1'): ChangePlan {
-    return planChange({ ctx: this.ctx, subscription: this.active, previous: this.previous, unbilled: this.active ? this.unbilled() : [], balance: this.balance, request, requestedBy, at, date: toBillingDate(at, 'UTC') });
+    return planChange({
+      ctx: this.ctx,
+      subscription: this.active,
+      previous: this.previous,
+      unbilled: this.active ? this.unbilled() : [],
+      balance: this.balance,
+      request,
+      requestedBy,
+      at,
+      date: toBillingDate(at, 'UTC'),
+    });
   }
 
   change(request: ChangeRequest, at: string, requestedBy = 'u1'): ChangePlan {
@@ -155,7 +169,9 @@ describe('invoice numbers (issue 11 item 4)', () => {
     expect(first).not.toHaveProperty('balanceUnchanged');
     expect(books.balance.version).toBe(balanceBefore + 1);
     // A pack planned from that balance without seeing the new subscription (reads straddling the start) re-reads.
-    expect(() => planChange({ ctx: books.ctx, subscription: undefined, unbilled: [], balance: books.balance, request: PACK, requestedBy: 'u1', at: '2027-01-01T10:00:00Z', date: '2027-01-01' })).toThrow(ConflictError);
+    expect(() =>
+      planChange({ ctx: books.ctx, subscription: undefined, unbilled: [], balance: books.balance, request: PACK, requestedBy: 'u1', at: '2027-01-01T10:00:00Z', date: '2027-01-01' }),
+    ).toThrow(ConflictError);
     books.run('2027-02-01');
     // Canceled at once: the pack bought meanwhile bumps the counter on the (ending) subscription.
     books.cancel('2027-02-05', false);
@@ -170,7 +186,19 @@ describe('invoice numbers (issue 11 item 4)', () => {
     const again = books.start('2027-04-01T09:00:00Z');
     expect(again.kind === 'invoice' && again.handoff).toMatchObject({ id: 'sub_2027-01-01', status: 'ended', version: ended.version + 1, invoiceCounterMovedTo: 'sub_2027-04-01' });
     const handedOver = books.previous as SubscriptionState;
-    expect(() => planChange({ ctx: books.ctx, subscription: undefined, previous: handedOver, unbilled: [], balance: books.balance, request: PACK, requestedBy: 'u1', at: '2027-04-02T10:00:00Z', date: '2027-04-02' })).toThrow(ConflictError);
+    expect(() =>
+      planChange({
+        ctx: books.ctx,
+        subscription: undefined,
+        previous: handedOver,
+        unbilled: [],
+        balance: books.balance,
+        request: PACK,
+        requestedBy: 'u1',
+        at: '2027-04-02T10:00:00Z',
+        date: '2027-04-02',
+      }),
+    ).toThrow(ConflictError);
     books.run('2027-05-01');
     expect(books.invoices.map((invoice) => invoice.kind)).toEqual(['change', 'first', 'renewal', 'change', 'change', 'first', 'renewal']);
     expect(books.numbers()).toEqual([1, 2, 3, 4, 5, 6, 7].map((seq) => `${prefix}-000${seq}`));
@@ -179,9 +207,20 @@ describe('invoice numbers (issue 11 item 4)', () => {
   test('the scenario workspace field sets the prefix; two workspaces may not share one', () => {
     const base = { currency: 'EUR', plans: [{ id: 'pro', name: 'Pro', interval: 'month', seatPrice: '10.00' }], until: '2027-02-01T00:00:00Z' };
     // `npm run configure` loads the same document: the prefix goes with the workspace into the table.
-    expect(workspacesOf(parseScenario({ ...base, workspaces: [{ id: 'acme', invoicePrefix: 'RE-ACME' }, { id: 'globex' }] })).map((workspace) => workspace.invoicePrefix)).toEqual(['RE-ACME', undefined]);
+    expect(workspacesOf(parseScenario({ ...base, workspaces: [{ id: 'acme', invoicePrefix: 'RE-ACME' }, { id: 'globex' }] })).map((workspace) => workspace.invoicePrefix)).toEqual([
+      'RE-ACME',
+      undefined,
+    ]);
     expect(() => parseScenario({ ...base, workspaces: [{ id: 'acme', invoicePrefix: 'has space' }] })).toThrow(/workspaces\.0\.invoicePrefix/);
-    expect(() => parseScenario({ ...base, workspaces: [{ id: 'acme', invoicePrefix: 'RE' }, { id: 'globex', invoicePrefix: 'RE' }] })).toThrow(/workspaces\.1\.invoicePrefix/);
+    expect(() =>
+      parseScenario({
+        ...base,
+        workspaces: [
+          { id: 'acme', invoicePrefix: 'RE' },
+          { id: 'globex', invoicePrefix: 'RE' },
+        ],
+      }),
+    ).toThrow(/workspaces\.1\.invoicePrefix/);
     expect(() => parseScenario({ ...base, workspaces: [{ id: 'acme' }, { id: 'globex', invoicePrefix: defaultInvoicePrefix('acme') }] })).toThrow(/already that of workspace acme/);
   });
 });

@@ -115,8 +115,7 @@ function churn(rand: () => number, prefix: string, n0: number, from: IsoDate, mo
 
 /** Independent R4 counting over the event list. */
 function counter(events: readonly MemberEvent[]) {
-  const count = (include: (e: MemberEvent) => boolean) =>
-    events.filter(include).reduce((n, e) => n + (e.type === 'member.joined' ? 1 : e.type === 'member.removed' ? -1 : 0), 0);
+  const count = (include: (e: MemberEvent) => boolean) => events.filter(include).reduce((n, e) => n + (e.type === 'member.joined' ? 1 : e.type === 'member.removed' ? -1 : 0), 0);
   const paid = (n: number) => Math.max(MINIMUM, n);
   return {
     /** Paid quantity at the end of `date`. */

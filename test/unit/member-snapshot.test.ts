@@ -39,7 +39,10 @@ describe('member snapshot', () => {
       fc.property(histories, fc.integer({ min: 0, max: 58 }), (events, cut) => {
         const cutoff = addDays(FIRST, cut);
         const snapshot = foldMembers(undefined, events, cutoff);
-        const members = foldMemberTail(snapshot, events.filter((event) => event.date > cutoff));
+        const members = foldMemberTail(
+          snapshot,
+          events.filter((event) => event.date > cutoff),
+        );
         if (!members) return;
         accepted += 1;
         const dates = eachDate(addDays(cutoff, 1), addDays(FIRST, 60));
@@ -57,7 +60,13 @@ describe('member snapshot', () => {
       fc.property(histories, fc.integer({ min: 0, max: 29 }), fc.integer({ min: 30, max: 58 }), (events, first, second) => {
         const base = foldMembers(undefined, events, addDays(FIRST, first));
         // The jobs fold onto a snapshot only after it accepted the tail (`planMemberFold`).
-        if (!foldMemberTail(base, events.filter((event) => event.date > base.cutoff))) return;
+        if (
+          !foldMemberTail(
+            base,
+            events.filter((event) => event.date > base.cutoff),
+          )
+        )
+          return;
         const once = foldMembers(undefined, events, addDays(FIRST, second));
         const twice = foldMembers(base, events, addDays(FIRST, second));
         expect(twice.members).toEqual(once.members);

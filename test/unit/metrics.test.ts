@@ -16,7 +16,10 @@ function emitted(run: () => void): Array<Record<string, unknown>> {
   } finally {
     spy.mockRestore();
   }
-  return lines.flatMap((chunk) => chunk.split('\n')).filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+  return lines
+    .flatMap((chunk) => chunk.split('\n'))
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 describe('metrics (EMF)', () => {
@@ -43,6 +46,11 @@ describe('metrics (EMF)', () => {
     const report = { job: 'invoicing' as const, at: '2027-01-01T03:05:00Z', due: 5, dispatched: 5, notDispatched: 0, notDispatchedWorkspaces: [], oldestDueAt: '2027-01-01T00:00:00Z', retries: 0 };
     const now = Date.parse('2027-01-01T03:06:00Z');
     expect(dispatchMetrics(report, 900, now)).toContainEqual({ name: 'OldestDueAgeSeconds', unit: 'Seconds', value: 3 * 3600 + 360, dimensions: { job: 'invoicing' } });
-    expect(dispatchMetrics({ ...report, due: 0, dispatched: 0, oldestDueAt: undefined }, 900, now)).toContainEqual({ name: 'OldestDueAgeSeconds', unit: 'Seconds', value: 0, dimensions: { job: 'invoicing' } });
+    expect(dispatchMetrics({ ...report, due: 0, dispatched: 0, oldestDueAt: undefined }, 900, now)).toContainEqual({
+      name: 'OldestDueAgeSeconds',
+      unit: 'Seconds',
+      value: 0,
+      dimensions: { job: 'invoicing' },
+    });
   });
 });

@@ -1,16 +1,7 @@
 import Decimal from 'decimal.js';
 import fc from 'fast-check';
 import { ValidationError } from '../../shared/domain/errors';
-import {
-  minorUnitsOf,
-  Money,
-  prorate,
-  SUPPORTED_CURRENCIES,
-  type DayFraction,
-  type Rounding,
-  type RoundingMode,
-  type RoundingPoint,
-} from '../../shared/domain/money';
+import { minorUnitsOf, Money, prorate, SUPPORTED_CURRENCIES, type DayFraction, type Rounding, type RoundingMode, type RoundingPoint } from '../../shared/domain/money';
 
 const HALF_UP_UNIT: Rounding = { mode: 'half-up', point: 'unit' };
 const HALF_UP_LINE: Rounding = { mode: 'half-up', point: 'line' };
@@ -26,11 +17,8 @@ function priceArb(currency: string, maxMinor = 100_000_000): fc.Arbitrary<string
   return fc.integer({ min: 0, max: maxMinor }).map((minor) => new Decimal(minor).div(10 ** units).toFixed(units));
 }
 
-
 /** A day fraction days/of with a realistic denominator (a month, a quarter, a year). */
-const fractionArb: fc.Arbitrary<DayFraction> = fc
-  .integer({ min: 28, max: 366 })
-  .chain((of) => fc.integer({ min: 1, max: of }).map((days) => ({ days, of })));
+const fractionArb: fc.Arbitrary<DayFraction> = fc.integer({ min: 28, max: 366 }).chain((of) => fc.integer({ min: 1, max: of }).map((days) => ({ days, of })));
 
 const roundingArb: fc.Arbitrary<Rounding> = fc.record({ mode: fc.constantFrom(...MODES), point: fc.constantFrom(...POINTS) });
 const currencyArb = fc.constantFrom(...SUPPORTED_CURRENCIES);
@@ -183,115 +171,84 @@ describe('R6 rounding point', () => {
 describe('money properties', () => {
   it('every currency: a rounded amount prints exactly its minor units and is whole minor units', () => {
     fc.assert(
-      fc.property(
-        currencyArb,
-        fc.constantFrom(...MODES),
-        fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }),
-        fc.integer({ min: 0, max: 8 }),
-        (currency, mode, digits, scale) => {
-          const value = new Decimal(digits.toString()).div(new Decimal(10).pow(scale));
-          const rounded = Money.of(value, currency).round(mode);
-          const units = minorUnitsOf(currency);
-          const text = rounded.toString();
-          const decimals = text.includes('.') ? text.split('.')[1].length : 0;
-          expect(decimals).toBe(units);
-          expect(rounded.isWholeMinorUnits()).toBe(true);
-          // rounding moves an amount by less than one minor unit
-          expect(rounded.amount.minus(value).abs().lt(new Decimal(10).pow(-units))).toBe(true);
-        },
-      ),
+      fc.property(currencyArb, fc.constantFrom(...MODES), fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }), fc.integer({ min: 0, max: 8 }), (currency, mode, digits, scale) => {
+        const value = new Decimal(digits.toString()).div(new Decimal(10).pow(scale));
+        const rounded = Money.of(value, currency).round(mode);
+        const units = minorUnitsOf(currency);
+        const text = rounded.toString();
+        const decimals = text.includes('.') ? text.split('.')[1].length : 0;
+        expect(decimals).toBe(units);
+        expect(rounded.isWholeMinorUnits()).toBe(true);
+        // rounding moves an amount by less than one minor unit
+        expect(rounded.amount.minus(value).abs().lt(new Decimal(10).pow(-units))).toBe(true);
+      }),
       { numRuns: 300 },
     );
   });
 
   it('every currency and rounding: prorated unit and line amounts are whole minor units', () => {
     fc.assert(
-      fc.property(
-        pricedArb,
-        fc.integer({ min: -50, max: 50 }),
-        fractionArb,
-        roundingArb,
-        ([currency, price], quantity, fraction, rounding) => {
-          const { unitAmount, amount } = prorate(Money.of(price, currency), quantity, fraction, rounding);
-          expect(unitAmount.isWholeMinorUnits()).toBe(true);
-          expect(amount.isWholeMinorUnits()).toBe(true);
-          expect(amount.toString().split('.')[1]?.length ?? 0).toBe(minorUnitsOf(currency));
-        },
-      ),
+      fc.property(pricedArb, fc.integer({ min: -50, max: 50 }), fractionArb, roundingArb, ([currency, price], quantity, fraction, rounding) => {
+        const { unitAmount, amount } = prorate(Money.of(price, currency), quantity, fraction, rounding);
+        expect(unitAmount.isWholeMinorUnits()).toBe(true);
+        expect(amount.isWholeMinorUnits()).toBe(true);
+        expect(amount.toString().split('.')[1]?.length ?? 0).toBe(minorUnitsOf(currency));
+      }),
       { numRuns: 200 },
     );
   });
 
   it('a full period (days === of) costs exactly price × quantity, at every rounding', () => {
     fc.assert(
-      fc.property(
-        pricedArb,
-        fc.integer({ min: -100, max: 100 }),
-        fc.integer({ min: 28, max: 366 }),
-        roundingArb,
-        ([currency, price], quantity, of, rounding) => {
-          const { unitAmount, amount } = prorate(Money.of(price, currency), quantity, { days: of, of }, rounding);
-          expect(unitAmount.amount.eq(new Decimal(price))).toBe(true);
-          expect(amount.amount.eq(new Decimal(price).times(quantity))).toBe(true);
-        },
-      ),
+      fc.property(pricedArb, fc.integer({ min: -100, max: 100 }), fc.integer({ min: 28, max: 366 }), roundingArb, ([currency, price], quantity, of, rounding) => {
+        const { unitAmount, amount } = prorate(Money.of(price, currency), quantity, { days: of, of }, rounding);
+        expect(unitAmount.amount.eq(new Decimal(price))).toBe(true);
+        expect(amount.amount.eq(new Decimal(price).times(quantity))).toBe(true);
+      }),
       { numRuns: 200 },
     );
   });
 
   it('unit point: the line amount is exactly the rounded unit amount × quantity', () => {
     fc.assert(
-      fc.property(
-        pricedArb,
-        fc.integer({ min: -100, max: 100 }),
-        fractionArb,
-        fc.constantFrom(...MODES),
-        ([currency, price], quantity, fraction, mode) => {
-          const { unitAmount, amount } = prorate(Money.of(price, currency), quantity, fraction, { mode, point: 'unit' });
-          expect(amount.amount.eq(unitAmount.amount.times(quantity))).toBe(true);
-          // and the unit amount is the rounded exact unit price × fraction
-          const exact = new Decimal(price).times(fraction.days).div(fraction.of);
-          expect(unitAmount.amount.minus(exact).abs().lt(new Decimal(10).pow(-minorUnitsOf(currency)))).toBe(true);
-        },
-      ),
+      fc.property(pricedArb, fc.integer({ min: -100, max: 100 }), fractionArb, fc.constantFrom(...MODES), ([currency, price], quantity, fraction, mode) => {
+        const { unitAmount, amount } = prorate(Money.of(price, currency), quantity, fraction, { mode, point: 'unit' });
+        expect(amount.amount.eq(unitAmount.amount.times(quantity))).toBe(true);
+        // and the unit amount is the rounded exact unit price × fraction
+        const exact = new Decimal(price).times(fraction.days).div(fraction.of);
+        expect(
+          unitAmount.amount
+            .minus(exact)
+            .abs()
+            .lt(new Decimal(10).pow(-minorUnitsOf(currency))),
+        ).toBe(true);
+      }),
       { numRuns: 200 },
     );
   });
 
   it('line point: the line amount is within half a minor unit (one for down) of the exact price × quantity × fraction', () => {
     fc.assert(
-      fc.property(
-        pricedArb,
-        fc.integer({ min: -100, max: 100 }),
-        fractionArb,
-        fc.constantFrom(...MODES),
-        ([currency, price], quantity, fraction, mode) => {
-          const { amount } = prorate(Money.of(price, currency), quantity, fraction, { mode, point: 'line' });
-          const exact = new Decimal(price).times(quantity).times(fraction.days).div(fraction.of);
-          const unit = new Decimal(10).pow(-minorUnitsOf(currency));
-          const tolerance = mode === 'down' ? unit : unit.div(2);
-          expect(amount.amount.minus(exact).abs().lte(tolerance)).toBe(true);
-          if (mode === 'down') expect(amount.amount.abs().lte(exact.abs())).toBe(true);
-        },
-      ),
+      fc.property(pricedArb, fc.integer({ min: -100, max: 100 }), fractionArb, fc.constantFrom(...MODES), ([currency, price], quantity, fraction, mode) => {
+        const { amount } = prorate(Money.of(price, currency), quantity, fraction, { mode, point: 'line' });
+        const exact = new Decimal(price).times(quantity).times(fraction.days).div(fraction.of);
+        const unit = new Decimal(10).pow(-minorUnitsOf(currency));
+        const tolerance = mode === 'down' ? unit : unit.div(2);
+        expect(amount.amount.minus(exact).abs().lte(tolerance)).toBe(true);
+        if (mode === 'down') expect(amount.amount.abs().lte(exact.abs())).toBe(true);
+      }),
       { numRuns: 200 },
     );
   });
 
   it('credits are symmetric: a negative quantity gives the exact negation of the positive one', () => {
     fc.assert(
-      fc.property(
-        pricedArb,
-        fc.integer({ min: 1, max: 100 }),
-        fractionArb,
-        roundingArb,
-        ([currency, price], quantity, fraction, rounding) => {
-          const charge = prorate(Money.of(price, currency), quantity, fraction, rounding);
-          const credit = prorate(Money.of(price, currency), -quantity, fraction, rounding);
-          expect(credit.amount.equals(charge.amount.negate())).toBe(true);
-          expect(credit.unitAmount.equals(charge.unitAmount)).toBe(true);
-        },
-      ),
+      fc.property(pricedArb, fc.integer({ min: 1, max: 100 }), fractionArb, roundingArb, ([currency, price], quantity, fraction, rounding) => {
+        const charge = prorate(Money.of(price, currency), quantity, fraction, rounding);
+        const credit = prorate(Money.of(price, currency), -quantity, fraction, rounding);
+        expect(credit.amount.equals(charge.amount.negate())).toBe(true);
+        expect(credit.unitAmount.equals(charge.unitAmount)).toBe(true);
+      }),
       { numRuns: 200 },
     );
   });

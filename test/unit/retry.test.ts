@@ -2,12 +2,7 @@
  * Runs survive faults (issue 9 item 2), the pure parts: backoff with full jitter, which errors
  * are retried, and the fault-injecting client the integration suite relies on.
  */
-import {
-  ConditionalCheckFailedException,
-  InternalServerError,
-  ProvisionedThroughputExceededException,
-  TransactionCanceledException,
-} from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, InternalServerError, ProvisionedThroughputExceededException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, ValidationError } from '../../shared/domain/errors';
 import { backoffDelay, retryWithBackoff, type RetryPolicy } from '../../shared/jobs/retry';
@@ -42,32 +37,44 @@ describe('retryWithBackoff: exponential backoff with full jitter', () => {
       policy,
       () => true,
       (_error, retry) => retries.push(retry),
-   );
+    );
     expect(result).toBe('billed');
     expect(calls).toBe(4);
     expect(retries).toEqual([1, 2, 3]);
     expect(policy.waits).toEqual([125, 250, 500]);
   });
 
-  test('gives up after the last attempt and throws that attempt\'s error', async () => {
+  test("gives up after the last attempt and throws that attempt's error", async () => {
     const policy = recordingPolicy(seededRandom(7), 4);
     let calls = 0;
-    await expect(retryWithBackoff(async () => {
-      calls += 1;
-      throw new Error(`attempt ${calls}`);
-    }, policy, () => true)).rejects.toThrow('attempt 4');
+    await expect(
+      retryWithBackoff(
+        async () => {
+          calls += 1;
+          throw new Error(`attempt ${calls}`);
+        },
+        policy,
+        () => true,
+      ),
+    ).rejects.toThrow('attempt 4');
     expect(calls).toBe(4);
     expect(policy.waits).toHaveLength(3);
-    policy.waits.forEach((wait, index) => expect(wait).toBeLessThan(250 * 2 ** index));
+    for (const [index, wait] of policy.waits.entries()) expect(wait).toBeLessThan(250 * 2 ** index);
   });
 
   test('an error the classifier refuses is thrown at once, without waiting', async () => {
     const policy = recordingPolicy(() => 0.5);
     let calls = 0;
-    await expect(retryWithBackoff(async () => {
-      calls += 1;
-      throw new ValidationError('plan', 'unknown');
-    }, policy, (error) => classifyError(error) !== 'permanent')).rejects.toThrow('plan: unknown');
+    await expect(
+      retryWithBackoff(
+        async () => {
+          calls += 1;
+          throw new ValidationError('plan', 'unknown');
+        },
+        policy,
+        (error) => classifyError(error) !== 'permanent',
+      ),
+    ).rejects.toThrow('plan: unknown');
     expect(calls).toBe(1);
     expect(policy.waits).toEqual([]);
   });
@@ -139,7 +146,16 @@ describe('withFaults: the fault-injecting DynamoDB client', () => {
     const errors: unknown[] = [];
     const commands = [
       ...Array.from({ length: 60 }, (_, n) => put(n, true)),
-      ...Array.from({ length: 60 }, (_, n) => new TransactWriteCommand({ TransactItems: [{ Put: { TableName: 't', Item: { pk: `o${n}`, sk: 's' } } }, { Put: { TableName: 't', Item: { pk: `q${n}`, sk: 's' }, ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': 1 } } }] })),
+      ...Array.from(
+        { length: 60 },
+        (_, n) =>
+          new TransactWriteCommand({
+            TransactItems: [
+              { Put: { TableName: 't', Item: { pk: `o${n}`, sk: 's' } } },
+              { Put: { TableName: 't', Item: { pk: `q${n}`, sk: 's' }, ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': 1 } } },
+            ],
+          }),
+      ),
       ...Array.from({ length: 60 }, (_, n) => new UpdateCommand({ TableName: 't', Key: { pk: `u${n}`, sk: 's' }, UpdateExpression: 'ADD n :one', ExpressionAttributeValues: { ':one': 1 } })),
     ];
     for (const command of commands) await faulty.client.send(command).catch((error: unknown) => errors.push(error));

@@ -39,14 +39,20 @@ describe('strict scenarios: unknown names are refused naming the event and the c
   });
 
   test('a plan id typo, an add-on and a pack id typo, a workspace typo', () => {
-    expect(strictError([{ at, type: 'subscription.started', workspace: 'acme', plan: 'upro-monthy' }]).message).toMatch(/^events\.1\.plan: unknown plan "upro-monthy" in event 1 \(did you mean "upro-monthly"\?\)/);
+    expect(strictError([{ at, type: 'subscription.started', workspace: 'acme', plan: 'upro-monthy' }]).message).toMatch(
+      /^events\.1\.plan: unknown plan "upro-monthy" in event 1 \(did you mean "upro-monthly"\?\)/,
+    );
     expect(strictError([{ at, type: 'subscription.started', workspace: 'acme', plan: 'upro-monthly', addon: 'storage-1t' }]).field).toBe('events.1.addon');
-    expect(strictError([{ at, type: 'ai_credit_pack.purchased', workspace: 'acme', pack: 'ai-100', requestedBy: 'u1' }]).message).toMatch(/unknown credit pack "ai-100" in event 1 \(did you mean "ai-1000"\?\)/);
+    expect(strictError([{ at, type: 'ai_credit_pack.purchased', workspace: 'acme', pack: 'ai-100', requestedBy: 'u1' }]).message).toMatch(
+      /unknown credit pack "ai-100" in event 1 \(did you mean "ai-1000"\?\)/,
+    );
     expect(strictError([{ at, type: 'member.joined', workspace: 'acne', member: 'u2' }]).message).toMatch(/^events\.1\.workspace: unknown workspace "acne" .*did you mean "acme"/);
   });
 
   test('a name far from every known one lists the known names instead of guessing', () => {
-    expect(strictError([{ at, type: 'plan.change_requested', workspace: 'acme', plan: 'enterprise', requestedBy: 'u1' }]).message).toMatch(/unknown plan "enterprise" in event 1 \(known: upro-monthly, upro-annual\)/);
+    expect(strictError([{ at, type: 'plan.change_requested', workspace: 'acme', plan: 'enterprise', requestedBy: 'u1' }]).message).toMatch(
+      /unknown plan "enterprise" in event 1 \(known: upro-monthly, upro-annual\)/,
+    );
   });
 
   test('`addon: null` (remove the add-on) is not a reference', () => {
@@ -70,8 +76,18 @@ describe('strict scenarios: unknown names are refused naming the event and the c
 
 describe('the accounting export is RFC 4180', () => {
   const invoice: DocumentInvoice = {
-    id: 'inv_acme_2027-01-01_renewal', number: 'ACME-000001', workspace: 'acme', subscription: 's', kind: 'renewal', date: '2027-01-01', currency: 'USD',
-    periodStart: '2027-01-01', periodEnd: '2027-01-31', subtotal: '9.99', creditApplied: '0.00', amountDue: '9.99',
+    id: 'inv_acme_2027-01-01_renewal',
+    number: 'ACME-000001',
+    workspace: 'acme',
+    subscription: 's',
+    kind: 'renewal',
+    date: '2027-01-01',
+    currency: 'USD',
+    periodStart: '2027-01-01',
+    periodEnd: '2027-01-31',
+    subtotal: '9.99',
+    creditApplied: '0.00',
+    amountDue: '9.99',
     lines: [
       { kind: 'seats', description: 'Plan "Pro", 3 seats,\r\nfirst line', quantity: 3, unitAmount: '3.33', amount: '9.99', periodStart: '2027-01-01', periodEnd: '2027-01-31' },
       { kind: 'proration', description: '=HYPERLINK("x")', quantity: 1, unitAmount: '-0.10', amount: '-0.10', periodStart: '2027-01-05', periodEnd: '2027-01-31' },

@@ -56,7 +56,10 @@ describe('subscription history retention (issue 9: no size limit can wedge a wor
   it('seats bought before the earliest kept day fold into the initial seats: 10 + 2 (Jan 16) owned, 3 more from Feb 20, the same on every kept day', () => {
     const subscription = {
       periods: [period('2027-01-01', '2027-01-31'), period('2027-02-01', '2027-02-28'), period('2027-03-01', '2027-03-31')],
-      seatPurchases: [{ date: '2027-01-16', seats: 2 }, { date: '2027-02-20', seats: 3 }],
+      seatPurchases: [
+        { date: '2027-01-16', seats: 2 },
+        { date: '2027-02-20', seats: 3 },
+      ],
       initialSeats: 10,
     } as unknown as SubscriptionState;
     const retained = retainRecentPeriods(subscription);

@@ -2,7 +2,7 @@ import { Account } from './account';
 import { joins, makeContext, makePlan, makeWorkspace, memberEvent } from './fixtures';
 
 describe('decisions the rules state for quarterly and annual terms (R9, R12, R18)', () => {
-  test('R9 seatDecrease none, annual $600 from 1 Jan: 10 → 5 on 10 Feb, 12 on 10 May charges 2 seats above the term\'s high-water mark of 10 (236/365: 2 × 387.95 on 1 Jun), the 1 Mar true-up does not reset it', () => {
+  test("R9 seatDecrease none, annual $600 from 1 Jan: 10 → 5 on 10 Feb, 12 on 10 May charges 2 seats above the term's high-water mark of 10 (236/365: 2 × 387.95 on 1 Jun), the 1 Mar true-up does not reset it", () => {
     const members = [
       ...joins('2027-01-01T08:00:00Z', 10),
       ...['u6', 'u7', 'u8', 'u9', 'u10'].map((member) => memberEvent('2027-02-10T10:00:00Z', 'member.removed', member)),

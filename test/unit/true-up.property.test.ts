@@ -64,7 +64,10 @@ describe('true-ups over random terms and changes', () => {
           }
           const trueUps = ledger.invoices.filter((invoice) => invoice.kind === 'true-up');
           const renewal = ledger.invoices.find((invoice) => invoice.kind === 'renewal');
-          const billed = [...trueUps.flatMap((invoice) => invoice.lines), ...(renewal?.lines.filter((line) => line.kind === 'proration') ?? [])].reduce((sum, line) => sum.plus(line.amount), new Decimal(0));
+          const billed = [...trueUps.flatMap((invoice) => invoice.lines), ...(renewal?.lines.filter((line) => line.kind === 'proration') ?? [])].reduce(
+            (sum, line) => sum.plus(line.amount),
+            new Decimal(0),
+          );
           expect(billed.toFixed(2)).toBe(expected.toFixed(2));
           expect(renewal?.date).toBe(renewalDate);
           expect(new Set(trueUps.map((invoice) => invoice.date)).size).toBe(trueUps.length);
