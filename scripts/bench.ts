@@ -276,7 +276,7 @@ async function main(): Promise<void> {
         note: `table ${fixed(job.tableWru, 2)}, index ${fixed(job.indexWru, 2)}`,
       },
       { figure: 'RRU per invoice, job (due-index queries amortised)', value: job.rru, unit: 'RRU', target: { op: '≤', bound: 2 }, note: `dispatcher ${fixed(dispatcherUnits.rru, 3)}` },
-      { figure: 'WRU per invoice, publisher (outbox claim, mark, delete)', value: publisherUnits.tableWru + publisherUnits.indexWru, unit: 'WRU' },
+      { figure: 'WRU per invoice, publisher (outbox claim and delete)', value: publisherUnits.tableWru + publisherUnits.indexWru, unit: 'WRU' },
       { figure: 'RRU per invoice, publisher', value: publisherUnits.rru, unit: 'RRU' },
       {
         figure: 'worker CPU ms per invoice',
