@@ -427,7 +427,7 @@ export class ProrataStack extends Stack {
     const publisherFailureDlq = new DeadLetterQueue(this, 'PublisherFailureDlq');
     this.publisherFunction = new BillingFunction(this, 'PublisherFunction', {
       handlerDir: 'publisher',
-      description: 'Publishes OUTBOX# items inserted in the billing table to the prorata bus, then deletes them; every 15 minutes sweeps what the stream left',
+      description: 'Announces INVOICE# items and publishes OUTBOX# items inserted in the billing table to the prorata bus; every 15 minutes sweeps what the stream left',
       environment,
       logEncryptionKey: logsKey,
     });
@@ -440,8 +440,12 @@ export class ProrataStack extends Stack {
         reportBatchItemFailures: true,
         // Receives the stream coordinates of records that exhausted their retries.
         onFailure: new SqsDlq(publisherFailureDlq.queue),
-        // Only outbox inserts: the table's other writes (and the publisher's own deletes) never invoke it.
+        // Only invoice and outbox inserts: the table's other writes (and the publisher's own deletes) never invoke it.
         filters: [
+          lambda.FilterCriteria.filter({
+            eventName: lambda.FilterRule.isEqual('INSERT'),
+            dynamodb: { Keys: { sk: { S: lambda.FilterRule.beginsWith('INVOICE#') } } },
+          }),
           lambda.FilterCriteria.filter({
             eventName: lambda.FilterRule.isEqual('INSERT'),
             dynamodb: { Keys: { pk: { S: lambda.FilterRule.beginsWith('OUTBOX#') } } },

@@ -37,10 +37,12 @@ export const DUE_INDEX_NAME = 'gsi1';
 const BILLING_ACTIONS: readonly TableAction[] = ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'];
 
 /**
- * Table access per function (the keys are the `functions/` directory names). The publisher only
- * handles outbox entries: it lists them (Query on the `OUTBOX#` partitions of the base table, never
- * the index), reads and claims one (GetItem, conditional UpdateItem) and deletes it once published;
- * it never creates items. `test/infra/prorata-stack.test.ts` asserts the resulting policies exactly.
+ * Table access per function (the keys are the `functions/` directory names). The publisher
+ * announces invoices from their stream records (a Query of a big invoice's line pages) and handles
+ * outbox entries: it lists them (Query on the `OUTBOX#` partitions of the base table, never the
+ * index), reads and claims one (GetItem, conditional UpdateItem) and deletes it once published; the
+ * one item it creates is an outbox entry for an invoice whose announcement failed (a conditional
+ * PutItem). `test/infra/prorata-stack.test.ts` asserts the resulting policies exactly.
  */
 export const TABLE_ACCESS = {
   ingest: { actions: BILLING_ACTIONS, queryDueIndex: false },
@@ -49,7 +51,7 @@ export const TABLE_ACCESS = {
   changes: { actions: BILLING_ACTIONS, queryDueIndex: false },
   // Bills the one workspace a message names: the same writes as the jobs, never the due index.
   worker: { actions: BILLING_ACTIONS, queryDueIndex: false },
-  publisher: { actions: ['GetItem', 'Query', 'UpdateItem', 'DeleteItem'], queryDueIndex: false },
+  publisher: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'], queryDueIndex: false },
 } as const satisfies Record<string, TableAccess>;
 
 /** Actions that change items: their callers also get `kms:GenerateDataKey` on the table key. */

@@ -211,7 +211,7 @@ async function main(): Promise<void> {
 
     const publisher = await runRole<PublisherResult>(
       'publisher',
-      { config, tableName, outboxShards: 4, sample: Math.min(count, PUBLISHER_SAMPLE), batchSize: PUBLISHER_STREAM_BATCH_SIZE, concurrency: PUBLISHER_CONCURRENCY },
+      { config, tableName, sample: Math.min(count, PUBLISHER_SAMPLE), batchSize: PUBLISHER_STREAM_BATCH_SIZE, concurrency: PUBLISHER_CONCURRENCY },
       {},
       { POWERTOOLS_LOG_LEVEL: 'INFO' },
     );

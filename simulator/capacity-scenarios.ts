@@ -1,3 +1,5 @@
+import { createPublisherHandler } from '../functions/publisher/handler';
+import { isPublisherRecord, LocalTableStream } from './local-stream';
 import { BatchWriteCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { addDays, eachDate } from '../shared/domain/calendar';
 import type { MemberEvent } from '../shared/domain/members';
@@ -27,9 +29,8 @@ export interface CapacityFigures {
   /** A renewal of a monthly plan with no seat change in the month (steady state: the second renewal). */
   quietRenewal: OperationCost;
   /**
-   * Publishing that renewal's `Invoice Issued`: the publisher's claim and delete of its outbox
-   * entry (measured through a sweep; the listing query, which the stream path does not make, is in
-   * `detail` but not in `wru`).
+   * Publishing that renewal's `Invoice Issued`: the publisher handler on the invoice item's stream
+   * record (nothing to claim, mark or delete: the item is its own outbox).
    */
   quietRenewalPublish: OperationCost;
   /**
@@ -170,6 +171,7 @@ async function largestItems(table: Table, into: Record<string, number>): Promise
 export async function measureCapacity(dynamo: LocalDynamo, workspaces = 10, prefix = `capacity-${Date.now()}`, historyMonths = 36): Promise<CapacityFigures> {
   const itemBytes: Record<string, number> = {};
   const tables: Table[] = [];
+  const streams: LocalTableStream[] = [];
   try {
     // Quiet: the second renewal (Feb 1) is the steady state; the first one (Jan 1) follows the stub.
     const quiet = await openTable(dynamo, `${prefix}-quiet`);
@@ -177,11 +179,18 @@ export async function measureCapacity(dynamo: LocalDynamo, workspaces = 10, pref
     await subscribeAll(quiet, workspaces, MONTHLY);
     await run(quiet, 'invoicing', '2027-01-01T00:05:00Z');
     const fixedInvoicing = await fixedPart(quiet, 'invoicing', '2027-01-15T00:05:00Z');
+    // The publisher as its stream mapping invokes it: the invoices' inserts, in batches.
+    const stream = new LocalTableStream(dynamo.config, quiet.tableName, { accept: isPublisherRecord });
+    streams.push(stream);
+    let announced = 0;
+    const publisher = createPublisherHandler(() => ({ store: quiet.deps.store, publisher: { publish: async (events) => void (announced += events.length) } }));
+    await stream.deliver(publisher);
     await sweepOutbox(quiet.deps, publishRun());
     const quietRenewal = await measure(quiet, workspaces, () => run(quiet, 'invoicing', '2027-02-01T00:05:00Z'), fixedInvoicing);
+    announced = 0;
     const quietRenewalPublish = await measure(quiet, workspaces, async () => {
-      const report = await sweepOutbox(quiet.deps, publishRun());
-      if (report.published !== workspaces) throw new Error(`published ${report.published} of ${workspaces} renewals`);
+      await stream.deliver(publisher);
+      if (announced !== workspaces) throw new Error(`published ${announced} of ${workspaces} renewals`);
     });
 
     // The same, after a month and after years of member churn before the subscription: the
@@ -238,5 +247,6 @@ export async function measureCapacity(dynamo: LocalDynamo, workspaces = 10, pref
     };
   } finally {
     for (const table of tables) table.doc.destroy();
+    for (const stream of streams) stream.destroy();
   }
 }

@@ -3,6 +3,7 @@ import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { createAccrualHandler } from '../functions/accrual/handler';
 import { createIngestHandler, type AppEventEnvelope } from '../functions/ingest/handler';
 import { createInvoicingHandler } from '../functions/invoicing/handler';
+import { isPublisherRecord, LocalTableStream } from './local-stream';
 import { createPublisherHandler } from '../functions/publisher/handler';
 import { addDays, startOfDateInstant, toBillingDate } from '../shared/domain/calendar';
 import { DEFAULT_SETTINGS, type Catalog, type Plan, type Workspace } from '../shared/domain/catalog';
@@ -160,6 +161,8 @@ interface World {
   /** Backoff waits asked for by the jobs' retries. */
   retries: { count: number };
   raw: DynamoDBDocumentClient;
+  /** The table's stream, read as the publisher's mapping reads it (never faulty: the mapping is AWS's). */
+  stream: LocalTableStream;
 }
 
 /**
@@ -210,12 +213,15 @@ export async function replayWithFaults(dynamo: Pick<LocalDynamo, 'config' | 'cre
       faults: injected?.stats,
       retries,
       raw: client(),
+      stream: new LocalTableStream(dynamo.config, tableName, { accept: isPublisherRecord }),
     };
   };
 
   const figures = { invocations: 0, lambdaRetries: 0, leftToNextHour: 0, redeliveries: 0, dlqRedrives: 0 };
+  const worldsMade: World[] = [];
   try {
     const worlds = [await world(false), await world(true)];
+    worldsMade.push(...worlds);
     const [reference, faulty] = worlds;
     let now = Date.parse(options.from);
     const clock = () => now;
@@ -284,6 +290,8 @@ export async function replayWithFaults(dynamo: Pick<LocalDynamo, 'config' | 'cre
           if (w === reference && !busy) return;
           await invoke(w, () => handlers[index].accrual({ scheduledTime }, lambdaContext('accrual')));
           await invoke(w, () => handlers[index].invoicing({ scheduledTime }, lambdaContext('invoicing')));
+          // The stream hands the hour's invoice and outbox inserts to the publisher; what it failed comes again the next hour.
+          await w.stream.deliver((event) => handlers[index].publisher(hour)(event, lambdaContext('publisher')));
           // Lambda's retries come about one and three minutes after the first attempt: the last is past the 2-minute lease of a claim whose response was lost.
           await invoke(w, (attempt) => handlers[index].publisher(hour + (attempt === 1 ? 0 : attempt === 2 ? 1 : 3) * MINUTE)({ sweep: true }, lambdaContext('publisher')));
         }),
@@ -291,6 +299,7 @@ export async function replayWithFaults(dynamo: Pick<LocalDynamo, 'config' | 'cre
     }
     // The publisher-sweep schedule keeps running after the span: drain what the last sweeps left.
     for (const [index, w] of worlds.entries()) {
+      for (let round = 0; round < 50 && (await w.stream.deliver((event) => handlers[index].publisher(Date.parse(options.until))(event, lambdaContext('publisher')))).failed > 0; round += 1);
       for (let round = 0; round < 50 && (await w.clean.listOutbox()).length > 0; round += 1) {
         await invoke(w, () => handlers[index].publisher(Date.parse(options.until) + (round + 1) * 5 * MINUTE)({ sweep: true }, lambdaContext('publisher')));
       }
@@ -324,6 +333,7 @@ export async function replayWithFaults(dynamo: Pick<LocalDynamo, 'config' | 'cre
     };
   } finally {
     for (const doc of clients) doc.destroy();
+    for (const w of worldsMade) w.stream.destroy();
   }
 }
 

@@ -5,6 +5,7 @@ import { createAccrualDispatcher } from '../functions/accrual/handler';
 import { createIngestHandler, type AppEventEnvelope } from '../functions/ingest/handler';
 import { createInvoicingDispatcher } from '../functions/invoicing/handler';
 import { createPublisherHandler } from '../functions/publisher/handler';
+import { isPublisherRecord, LocalTableStream } from './local-stream';
 import { addDays, startOfDateInstant, toBillingDate } from '../shared/domain/calendar';
 import { BillingError, ValidationError } from '../shared/domain/errors';
 import type { Invoice } from '../shared/domain/invoice';
@@ -112,8 +113,18 @@ export async function simulate(scenario: Scenario, dynamo: Pick<LocalDynamo, 'co
     await queue.drain(worker, { batchSize: 10, concurrency: 2, context: lambdaContext('worker'), failFast: true });
   };
   const publisher = withMiddlewares(createPublisherHandler(() => deps));
+  const stream = new LocalTableStream(dynamo.config, tableName, { accept: isPublisherRecord });
   const rejections: SimulationResult['rejections'] = [];
-  const publish = () => publisher({ sweep: true }, lambdaContext('publisher'));
+  const publish = async () => {
+    const from = published.length;
+    await stream.deliver((event) => publisher(event, lambdaContext('publisher')));
+    await publisher({ sweep: true }, lambdaContext('publisher'));
+    // One tick's events in a fixed order, whatever order its workers wrote them in: by date, then
+    // id, as the outbox sorted them (the bus itself promises no order across workspaces).
+    const tick = published.splice(from).map((event, index) => ({ event, index }));
+    tick.sort((a, b) => orderOf(a.event).localeCompare(orderOf(b.event)) || a.index - b.index);
+    published.push(...tick.map(({ event }) => event));
+  };
 
   type Tick = { at: string; order: number; run: () => Promise<void> };
   const timeline: Tick[] = scenario.events.map((event, index) => ({
@@ -171,8 +182,14 @@ export async function simulate(scenario: Scenario, dynamo: Pick<LocalDynamo, 'co
     const balance = await store.getBalance(workspace.id, workspace.currency);
     balances[workspace.id] = { billingCredit: balance.billingCredit.toString(), aiCredits: balance.aiCredits };
   }
+  stream.destroy();
   const invoices = published.filter((event) => event.detailType === 'Invoice Issued').map((event) => event.detail as unknown as Invoice);
   return { invoices, rejections, balances, events: published };
+}
+
+/** Where an event sorts within a tick: an invoice by its date and id, any other event before them by its id. */
+function orderOf(event: PublishedEvent): string {
+  return event.detailType === 'Invoice Issued' ? `1#${String(event.detail.date)}#${event.id}` : `0#${event.id}`;
 }
 
 function latestInvoiceId(published: readonly PublishedEvent[], workspace: string): string | undefined {

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { parsePublisherInput } from '../../shared/contracts/events';
 import type { Dependencies } from '../../shared/jobs/dependencies';
-import { publishOutbox, sweepOutbox, type PublishReport, type PublishRun } from '../../shared/jobs/publish';
+import { publishInvoices, publishOutbox, sweepOutbox, type PublishReport, type PublishRun } from '../../shared/jobs/publish';
 import { awsDependencies } from '../../shared/runtime/aws-dependencies';
 import { withMiddlewares } from '../../shared/runtime/middleware';
 import { logger } from '../../shared/runtime/observability';
-import { outboxEntriesFromStream } from '../../shared/store/dynamo-store';
+import { invoicesFromStream, outboxEntriesFromStream } from '../../shared/store/dynamo-store';
 
 /** The edge's clock and lease length; tests pass a clock to let leases expire without waiting. */
 export interface PublisherOptions {
@@ -15,10 +15,12 @@ export interface PublisherOptions {
 }
 
 /**
- * Builds the publisher: the table's stream delivers new outbox entries (INSERTs under
- * `OUTBOX#`), which are claimed, published to EventBridge and deleted. Invoked with
- * `{ "sweep": true }` it does the same for whatever the outbox still holds; claims keep the two
- * from ever publishing one entry twice.
+ * Builds the publisher: the table's stream delivers new invoice items (INSERTs under
+ * `INVOICE#`), each announced as `Invoice Issued` with nothing claimed or deleted (the item is
+ * its own outbox; a failed put leaves it in the outbox instead), and new outbox entries (INSERTs
+ * under `OUTBOX#`: rejections, warnings), which are claimed, published to EventBridge and
+ * deleted. Invoked with `{ "sweep": true }` it does the same for whatever the outbox still
+ * holds; claims keep the stream and the sweep from ever publishing one entry twice.
  */
 export function createPublisherHandler(deps: () => Dependencies, options: PublisherOptions = {}) {
   return async (input: unknown): Promise<{ published: number } | DynamoDBBatchResponse> => {
@@ -35,7 +37,11 @@ export function createPublisherHandler(deps: () => Dependencies, options: Publis
     // Partial batch response: a record that fails (and every later one, to keep order) is retried alone.
     for (const [index, record] of event.Records.entries()) {
       try {
-        logReport('stream', await publishOutbox(deps(), outboxEntriesFromStream([record]), run));
+        const invoices = invoicesFromStream([record]);
+        if (invoices.length > 0) {
+          const report = await publishInvoices(deps(), invoices);
+          if (report.deferred > 0) logger.warn('invoice announcements left to the outbox sweep', { ...report });
+        } else logReport('stream', await publishOutbox(deps(), outboxEntriesFromStream([record]), run));
       } catch (error) {
         logger.error('publish failed', error as Error);
         return { batchItemFailures: event.Records.slice(index).map((failed) => ({ itemIdentifier: failed.dynamodb?.SequenceNumber ?? '' })) };

@@ -8,6 +8,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  ScanCommand,
   TransactGetItemsCommand,
   TransactWriteItemsCommand,
   UpdateItemCommand,
@@ -118,11 +119,10 @@ export interface FloorResult extends ProcessFigures {
   retries: number;
 }
 
-/** The publisher's input: `sample` outbox entries as stream records, `concurrency` stream batches at once. */
+/** The publisher's input: `sample` renewals' invoice items as stream records, `concurrency` stream batches at once. */
 export interface PublisherInput {
   config: DynamoDBClientConfig;
   tableName: string;
-  outboxShards: number;
   sample: number;
   batchSize: number;
   concurrency: number;
@@ -345,24 +345,28 @@ async function floor(input: FloorInput): Promise<FloorResult> {
 }
 
 /**
- * The real publisher handler on `sample` renewals' outbox entries, delivered as the table's stream
+ * The real publisher handler on `sample` renewals' invoice items, delivered as the table's stream
  * delivers them (INSERT records, `batchSize` a batch); EventBridge is a stub that counts the events
- * and their 64 KB chunks. Reading the entries (the stream's job, free on AWS) is not metered.
+ * and their 64 KB chunks. Reading the items (the stream's job, free on AWS) is not metered.
  */
 async function publish(input: PublisherInput): Promise<PublisherResult> {
   countStdout();
   const reader = new DynamoDBClient(input.config);
   const images: Array<Record<string, AttributeValue>> = [];
-  for (let shard = 0; shard < input.outboxShards && images.length < input.sample; shard += 1) {
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await reader.send(
-        new QueryCommand({ TableName: input.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: keys.outboxPartition(shard) } }, ExclusiveStartKey: start }),
-      );
-      images.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start && images.length < input.sample);
-  }
+  // The renewals' invoice items, as their INSERT records carry them (the stream is the outbox).
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await reader.send(
+      new ScanCommand({
+        TableName: input.tableName,
+        FilterExpression: 'begins_with(sk, :invoice) AND contains(sk, :renewal)',
+        ExpressionAttributeValues: { ':invoice': { S: keys.invoicePrefix() }, ':renewal': { S: '_renewal' } },
+        ExclusiveStartKey: start,
+      }),
+    );
+    images.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start && images.length < input.sample);
   const records = images
     .slice(0, input.sample)
     .map((image, index) => ({ eventName: 'INSERT', eventID: String(index), dynamodb: { Keys: { pk: image.pk, sk: image.sk }, NewImage: image, SequenceNumber: String(index) } }));

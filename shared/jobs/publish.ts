@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Dependencies } from './dependencies';
-import type { OutboxEntry } from '../store/dynamo-store';
+import { invoiceEventDetail, type InvoiceImage, type OutboxEntry } from '../store/dynamo-store';
 
 /**
  * How long a claim on an outbox entry holds. Longer than the publisher Lambda's timeout (30 s),
@@ -104,4 +104,39 @@ export async function publishOutbox(deps: Dependencies, entries: readonly Outbox
 /** Publishes everything still in the outbox (the sweeper) and deletes what was published but not deleted. */
 export async function sweepOutbox(deps: Dependencies, run: PublishRun = systemPublishRun()): Promise<PublishReport> {
   return publishOutbox(deps, await deps.store.listOutbox(), run);
+}
+
+/** What announcing invoices from the stream did. */
+export interface InvoiceReport {
+  /** `Invoice Issued` events put on the bus. */
+  published: number;
+  /** Invoices whose put failed and that were left in the outbox instead, for the sweep to publish. */
+  deferred: number;
+}
+
+/**
+ * Announces invoices the table's stream delivered (their item's INSERT; `invoicesFromStream`):
+ * one `Invoice Issued` each, with the invoice id as `eventId`, in order. The invoice item is its
+ * own outbox, so nothing is claimed or deleted: the stream delivers each record until its batch
+ * succeeds, and the one duplicate this allows (a batch retried after some of its puts) carries
+ * the same `eventId`, which consumers deduplicate on (EventBridge itself delivers at least once).
+ * When a put fails the event goes to the outbox (one conditional write, the entry id being the
+ * invoice id), where the sweep publishes it with claims; only when that write fails too does
+ * this throw, and the stream delivers the record again.
+ */
+export async function publishInvoices(deps: Dependencies, images: readonly InvoiceImage[]): Promise<InvoiceReport> {
+  const report: InvoiceReport = { published: 0, deferred: 0 };
+  for (const image of images) {
+    const invoice = await deps.store.invoiceFromImage(image);
+    const detail = invoiceEventDetail(invoice);
+    try {
+      await deps.publisher.publish([{ id: invoice.id, detailType: 'Invoice Issued', detail }]);
+      report.published += 1;
+    } catch {
+      // Ordered by the invoice's date, as the stream had it, for a sweep of a catch-up's invoices.
+      await deps.store.enqueueEvent(invoice.id, 'Invoice Issued', detail, image.issuedAt, invoice.date);
+      report.deferred += 1;
+    }
+  }
+  return report;
 }

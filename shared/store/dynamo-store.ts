@@ -488,6 +488,14 @@ export class BillingStore {
     return Promise.all(items.map((item) => this.invoiceOf(ws, item)));
   }
 
+  /**
+   * The invoice a stream record's image holds (`invoicesFromStream`), its lines read back from
+   * their pages when it has them: what the publisher announces.
+   */
+  async invoiceFromImage(image: InvoiceImage): Promise<Invoice> {
+    return this.invoiceOf(image.workspace, image.item);
+  }
+
   /** An invoice from its item, its lines read back from their pages when it has them (`invoicePuts`). */
   private async invoiceOf(ws: string, item: Record<string, unknown>): Promise<Invoice> {
     const invoice = item.invoice as Invoice;
@@ -618,17 +626,14 @@ export class BillingStore {
       if (step.kind === 'invoice' || step.kind === 'purchase') {
         const stored = this.invoicePuts(workspace.id, step.invoice, issuedAt);
         dependents.push(...stored.pages);
-        // Every item here costs 2 WRU per KB (transactional): a quiet renewal is subscription,
-        // invoice and outbox entry (`npm run capacity`). The invoice's number was taken from the
-        // counter on an item written here under its version (the subscription; without an active
-        // one, the latest ended subscription or the balance: `invoiceCounterOf`), so it costs no
-        // extra item and a concurrent writer loses on the version instead of reusing the number.
-        items.push(
-          { Put: stored.invoice },
-          ...(step.kind === 'invoice' && step.balanceUnchanged ? [] : [{ Put: this.balancePut(workspace.id, step.balance) }]),
-          // Ordered by the invoice's date within a run, so a retried catch-up still publishes in date order.
-          { Put: this.outboxPut(step.invoice.id, 'Invoice Issued', invoiceEventDetail(step.invoice), issuedAt, step.invoice.date) },
-        );
+        // Every item here costs 2 WRU per KB (transactional): a quiet renewal is subscription and
+        // invoice (`npm run capacity`). The invoice item is its own outbox: the table's stream
+        // hands its INSERT to the publisher (`invoicesFromStream`), so no entry is written for it
+        // and none is claimed or deleted. The invoice's number was taken from the counter on an
+        // item written here under its version (the subscription; without an active one, the
+        // latest ended subscription or the balance: `invoiceCounterOf`), so it costs no extra item
+        // and a concurrent writer loses on the version instead of reusing the number.
+        items.push({ Put: stored.invoice }, ...(step.kind === 'invoice' && step.balanceUnchanged ? [] : [{ Put: this.balancePut(workspace.id, step.balance) }]));
         // A new subscription takes the invoice counter over from the previous one (`handoff`).
         if (step.kind === 'invoice' && step.handoff) items.push({ Put: this.subscriptionPut(workspace, step.handoff) });
       }
@@ -731,9 +736,12 @@ export class BillingStore {
     }
   }
 
-  /** Publishes an arbitrary engine event through the outbox (warnings, rejections). */
-  async enqueueEvent(id: string, detailType: string, detail: Record<string, unknown>, createdAt: string): Promise<void> {
-    await this.doc.send(new PutCommand({ ...this.outboxPut(id, detailType, detail, createdAt, ''), ConditionExpression: 'attribute_not_exists(pk)' })).catch((error: unknown) => {
+  /**
+   * Publishes an engine event through the outbox (warnings, rejections; an invoice whose
+   * announcement from the stream failed). `order` sorts entries of one instant (an invoice's date).
+   */
+  async enqueueEvent(id: string, detailType: string, detail: Record<string, unknown>, createdAt: string, order = ''): Promise<void> {
+    await this.doc.send(new PutCommand({ ...this.outboxPut(id, detailType, detail, createdAt, order), ConditionExpression: 'attribute_not_exists(pk)' })).catch((error: unknown) => {
       if (!isConditionFailure(error)) throw error;
     });
   }
@@ -923,6 +931,27 @@ export function outboxEntriesFromStream(records: ReadonlyArray<{ eventName?: str
     .map((record) => unmarshall(record.dynamodb?.NewImage as Parameters<typeof unmarshall>[0]))
     .filter((item) => String(item.pk).startsWith('OUTBOX#'))
     .map(outboxEntryOf);
+}
+
+/** An invoice item as a stream record carries it: its workspace, its item, and when it was issued. */
+export interface InvoiceImage {
+  workspace: string;
+  item: Record<string, unknown>;
+  issuedAt: string;
+}
+
+/**
+ * Invoice items inserted, from DynamoDB stream records (the publisher's trigger for `Invoice
+ * Issued`); other records, and an invoice item's later modifications, are skipped.
+ */
+export function invoicesFromStream(records: ReadonlyArray<{ eventName?: string; dynamodb?: { NewImage?: Record<string, unknown> } }>): InvoiceImage[] {
+  return records
+    .filter((record) => record.eventName === 'INSERT' && record.dynamodb?.NewImage)
+    .map((record) => unmarshall(record.dynamodb?.NewImage as Parameters<typeof unmarshall>[0]))
+    .flatMap((item) => {
+      const workspace = keys.workspaceOf(String(item.pk));
+      return workspace !== undefined && String(item.sk).startsWith(keys.invoicePrefix()) && typeof item.invoice === 'object' ? [{ workspace, item, issuedAt: String(item.issuedAt) }] : [];
+    });
 }
 
 function outboxEntryOf(item: Record<string, unknown>): OutboxEntry {

@@ -24,6 +24,8 @@ import { fnv1a } from '../domain/hash';
 export const keys = {
   catalog: () => ({ pk: 'CATALOG', sk: 'CATALOG' }),
   workspace: (ws: string) => ({ pk: wsPk(ws), sk: 'PROFILE' }),
+  /** The workspace a `WS#<ws>` partition key belongs to; undefined for any other partition. */
+  workspaceOf: (pk: string) => (pk.startsWith('WS#') ? pk.slice('WS#'.length) : undefined),
   /**
    * A member event, under its billing date so that "the events after a snapshot" is one key
    * range (`memberRange`). Stored before snapshots it was `MEMBER#<eventId>`: those are read by

@@ -2,7 +2,8 @@ import { CreateTableCommand, DeleteTableCommand, DynamoDBClient, waitUntilTableE
 
 /**
  * Creates the engine's table exactly as the CDK stack defines it (pk/sk, the `gsi1` due
- * index): DynamoDB Local in tests, the simulator and the demo.
+ * index, a NEW_IMAGE stream: the publisher's source): DynamoDB Local in tests, the simulator and
+ * the demo.
  */
 export async function createTable(config: DynamoDBClientConfig, tableName: string): Promise<void> {
   const client = new DynamoDBClient(config);
@@ -30,6 +31,7 @@ export async function createTable(config: DynamoDBClientConfig, tableName: strin
           Projection: { ProjectionType: 'KEYS_ONLY' },
         },
       ],
+      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
     }),
   );
   await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: tableName });

@@ -419,12 +419,15 @@ describe('outbox publisher', () => {
     });
   });
 
-  test('only INSERTs of OUTBOX# items invoke the publisher', () => {
+  test('only INSERTs of INVOICE# and OUTBOX# items invoke the publisher', () => {
     const mapping = Object.values(template.findResources('AWS::Lambda::EventSourceMapping', { Properties: { FunctionName: ref(stack.publisherFunction) } }))[0] as {
       Properties: { FilterCriteria: { Filters: Array<{ Pattern: string }> } };
     };
     const patterns = mapping.Properties.FilterCriteria.Filters.map((f): unknown => JSON.parse(f.Pattern));
-    expect(patterns).toEqual([{ eventName: ['INSERT'], dynamodb: { Keys: { pk: { S: [{ prefix: 'OUTBOX#' }] } } } }]);
+    expect(patterns).toEqual([
+      { eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: [{ prefix: 'INVOICE#' }] } } } },
+      { eventName: ['INSERT'], dynamodb: { Keys: { pk: { S: [{ prefix: 'OUTBOX#' }] } } } },
+    ]);
   });
 
   test('events:PutEvents is granted to the publisher only, on the prorata bus only', () => {
@@ -504,7 +507,7 @@ describe('least privilege', () => {
         '*': ['dynamodb:ListStreams', ...XRAY],
         PublisherFailureDlq: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
         bus: ['events:PutEvents'],
-        table: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+        table: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
         'table stream': ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
         'table key': TABLE_KEY_WRITER,
       },

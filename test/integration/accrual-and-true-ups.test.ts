@@ -4,7 +4,6 @@
  * Every amount below was computed by hand from billing-rules.md.
  */
 import { runBillingJob } from '../../shared/jobs/billing-jobs';
-import { sweepOutbox } from '../../shared/jobs/publish';
 import type { Dependencies } from '../../shared/jobs/dependencies';
 import type { BillingStore } from '../../shared/store/dynamo-store';
 import type { Plan } from '../../shared/domain/catalog';
@@ -71,8 +70,8 @@ describe('true-ups (R12) and accrual (R9) under re-runs, concurrency and late ev
     expect(trueUp.lines).toEqual([expect.objectContaining({ kind: 'proration', quantity: 1, unitAmount: '66.67', amount: '66.67', periodStart: '2027-02-20', periodEnd: '2027-03-31' })]);
     expect(await unbilled(w.store)).toEqual([]);
 
-    await sweepOutbox(w.deps);
-    await sweepOutbox(w.deps);
+    await w.publishAll();
+    await w.publishAll();
     const trueUps = issued(w.published).filter((invoice) => invoice.kind === 'true-up');
     expect(summary(trueUps)).toEqual(expected);
     expect(trueUps[0].id).toBe(trueUp.id);
@@ -185,7 +184,7 @@ describe('true-ups (R12) and accrual (R9) under re-runs, concurrency and late ev
       expect(await deliver(w.deps, 'subscription.started', '2026-11-01T09:00:00Z', { workspace: 'acme', plan: FIXED10.id, seats: 2 })).toEqual({ status: 'stored' });
       expect(summary(await w.store.listInvoices('acme'))).toEqual([{ kind: 'first', date: '2026-11-01', amountDue: '140.00' }]);
       expect(await deliver(w.deps, 'member.joined', '2026-11-10T10:00:00Z', { workspace: 'acme', member: 'u3', role: 'member' })).toEqual({ status: 'stored' });
-      await sweepOutbox(w.deps);
+      await w.publishAll();
       return w;
     };
 
@@ -215,7 +214,7 @@ describe('true-ups (R12) and accrual (R9) under re-runs, concurrency and late ev
       expect.objectContaining({ kind: 'proration', quantity: 1, unitAmount: '35.00', amount: '35.00', periodStart: '2026-11-16', periodEnd: '2026-11-30' }),
       expect.objectContaining({ kind: 'seats', quantity: 3, unitAmount: '70.00', amount: '210.00', periodStart: '2026-12-01', periodEnd: '2026-12-31' }),
     ]);
-    await sweepOutbox(bought.deps);
+    await bought.publishAll();
     expect(bought.published.filter((event) => event.detailType === 'Seat Limit Exceeded')).toHaveLength(1);
   });
 

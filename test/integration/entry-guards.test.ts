@@ -11,7 +11,6 @@ import { ValidationError } from '../../shared/domain/errors';
 import { requestChange, type ChangeCommand } from '../../shared/jobs/changes';
 import { withMiddlewares } from '../../shared/runtime/middleware';
 import { issued, lambdaContext, makeCatalog, seed, setupDynamo, subscribe, summary, UPRO_MONTHLY } from './harness';
-import { sweepOutbox } from '../../shared/jobs/publish';
 
 const dynamo = setupDynamo();
 const UBIZ_MONTHLY: Plan = { ...UPRO_MONTHLY, id: 'ubiz-monthly', name: 'uBiz', seatPrice: '100.00' };
@@ -30,14 +29,14 @@ describe('instants are normalised to UTC at every entry point', () => {
     const w = await dynamo.world();
     await seed(w.store);
     await subscribe(w.deps, 'acme', '2026-12-23T09:00:00Z', '2026-12-23T10:00:00Z');
-    await sweepOutbox(w.deps);
+    await w.publishAll();
     w.published.length = 0;
     const clock = () => Date.parse('2027-01-01T00:06:00Z');
     const invoicing = withMiddlewares(createInvoicingHandler(() => w.deps, clock));
     // 19:05 on 31 Dec in New York is 00:05 UTC on 1 Jan: the renewal is due.
     const report = await invoicing({ scheduledTime: '2026-12-31T19:05:00-05:00' }, lambdaContext('invoicing'));
     expect(summary(report.workspaces.flatMap((entry) => entry.invoices))).toEqual([{ kind: 'renewal', date: '2027-01-01', amountDue: '210.00' }]);
-    await sweepOutbox(w.deps);
+    await w.publishAll();
     expect(summary(issued(w.published))).toEqual([{ kind: 'renewal', date: '2027-01-01', amountDue: '210.00' }]);
   });
 });

@@ -15,6 +15,9 @@ import { ingestEvent, type IngestOutcome } from '../../shared/jobs/ingest';
 import { parseAppEvent } from '../../shared/contracts/events';
 import type { AppEventEnvelope } from '../../functions/ingest/handler';
 import type { Invoice } from '../../shared/domain/invoice';
+import { createPublisherHandler } from '../../functions/publisher/handler';
+import { sweepOutbox } from '../../shared/jobs/publish';
+import { isPublisherRecord, LocalTableStream, type StreamDelivery } from '../../simulator/local-stream';
 
 /** Aloware's plan: $70 per seat per month, flexible seats (billing-rules.md R6, R9). */
 export const UPRO_MONTHLY: Plan = {
@@ -73,6 +76,14 @@ export interface World {
   rawClient: DynamoDBDocumentClient;
   /** DynamoDB Local's endpoint, for child processes (`npm run configure`). */
   endpoint: string;
+  /** The table's stream, as the publisher's event source mapping reads it. */
+  stream: LocalTableStream;
+  /**
+   * Publishes what AWS would have published by now: the stream's new records through the real
+   * publisher handler (invoices, outbox entries), then a sweep of the outbox. With `deps`, the
+   * publisher runs on those (a failing bus, a faulty store).
+   */
+  publishAll(deps?: Dependencies): Promise<StreamDelivery>;
 }
 
 /**
@@ -82,6 +93,7 @@ export interface World {
 export function setupDynamo(): { world(): Promise<World> } {
   let dynamo: LocalDynamo | undefined;
   const clients: DynamoDBDocumentClient[] = [];
+  const streams: LocalTableStream[] = [];
 
   beforeAll(async () => {
     dynamo = await startLocalDynamo();
@@ -89,6 +101,7 @@ export function setupDynamo(): { world(): Promise<World> } {
 
   afterAll(async () => {
     for (const client of clients.splice(0)) client.destroy();
+    for (const stream of streams.splice(0)) stream.destroy();
     await dynamo?.stop();
   }, 30000);
 
@@ -108,10 +121,19 @@ export function setupDynamo(): { world(): Promise<World> } {
       const newStore = () => new BillingStore(client(), { tableName });
       const store = newStore();
       const scanClient = client();
+      const stream = new LocalTableStream(local.config, tableName, { accept: isPublisherRecord });
+      streams.push(stream);
+      const deps: Dependencies = { store, publisher };
       return {
         tableName,
         store,
-        deps: { store, publisher },
+        deps,
+        stream,
+        async publishAll(using = deps) {
+          const delivery = await stream.deliver(createPublisherHandler(() => using));
+          await sweepOutbox(using);
+          return delivery;
+        },
         published,
         rawClient: scanClient,
         endpoint: local.endpoint,

@@ -6,7 +6,6 @@ import { createIngestHandler } from '../../functions/ingest/handler';
 import { createAccrualHandler } from '../../functions/accrual/handler';
 import { withMiddlewares } from '../../shared/runtime/middleware';
 import { runBillingJob } from '../../shared/jobs/billing-jobs';
-import { sweepOutbox } from '../../shared/jobs/publish';
 import { ValidationError } from '../../shared/domain/errors';
 import type { Dependencies } from '../../shared/jobs/dependencies';
 import type { BillingStore } from '../../shared/store/dynamo-store';
@@ -79,7 +78,7 @@ describe('ingest handler (DynamoDB Local)', () => {
 
     expect(summary(await w.store.listInvoices('acme'))).toEqual([{ kind: 'first', date: '2026-12-23', amountDue: '60.96' }]);
     expect(await w.store.listRejections('acme')).toEqual([]);
-    await sweepOutbox(w.deps);
+    await w.publishAll();
     expect(w.published.map((event) => event.detailType)).toEqual(['Invoice Issued']);
   });
 
@@ -90,7 +89,7 @@ describe('ingest handler (DynamoDB Local)', () => {
     // the rejection path a real event takes: a custom contract is `contact-sales` (R15).
     await seed(w.store, [makeWorkspace({ contract: 'custom' })], makeCatalog([UPRO_MONTHLY, UPRO_ANNUAL]));
     await subscribe(w.deps, 'acme', '2026-12-23T09:00:00Z', '2026-12-23T10:00:00Z');
-    await sweepOutbox(w.deps);
+    await w.publishAll();
     w.published.length = 0;
     const ingest = ingestHandler(w.deps);
 
@@ -104,7 +103,7 @@ describe('ingest handler (DynamoDB Local)', () => {
       ['plan.change_requested', 'contact-sales', 'evt-change', '2027-01-05T10:00:00Z'],
     ]);
     expect(rejections[0].payload).toMatchObject({ plan: UPRO_ANNUAL.id });
-    await sweepOutbox(w.deps);
+    await w.publishAll();
     expect(w.published.map((event) => [event.detailType, event.detail.type, event.detail.reason])).toEqual([['Change Rejected', 'plan.change_requested', 'contact-sales']]);
     // Nothing was billed or changed for it.
     expect(summary(await w.store.listInvoices('acme'))).toEqual([{ kind: 'first', date: '2026-12-23', amountDue: '60.96' }]);

@@ -8,7 +8,6 @@ import { defaultInvoicePrefix, type Invoice } from '../../shared/domain/invoice'
 import type { Catalog } from '../../shared/domain/catalog';
 import { runBillingJob } from '../../shared/jobs/billing-jobs';
 import type { Dependencies } from '../../shared/jobs/dependencies';
-import { sweepOutbox } from '../../shared/jobs/publish';
 import { BillingStore, createDocumentClient } from '../../shared/store/dynamo-store';
 import { withFaults } from '../../simulator/faulty-dynamo';
 import { deliver, issued, makeCatalog, makeWorkspace, seed, setupDynamo, subscribe, type World } from './harness';
@@ -38,7 +37,7 @@ async function expectGapless(w: World, workspace: string, prefix: string, count:
 
 /** Every invoice was announced once, with the number it was stored with. */
 async function expectAnnounced(w: World, invoices: readonly Invoice[]): Promise<void> {
-  await sweepOutbox(w.deps);
+  await w.publishAll();
   const events = issued(w.published).filter((event) => invoices.some((invoice) => invoice.workspace === event.workspace));
   expect(events.map((event) => [event.id, event.number]).sort()).toEqual(invoices.map((invoice) => [invoice.id, invoice.number]).sort());
 }

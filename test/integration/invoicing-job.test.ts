@@ -33,7 +33,7 @@ describe('invoicing job (DynamoDB Local)', () => {
     expect(first[0].lines).toEqual([expect.objectContaining({ kind: 'seats', quantity: 3, unitAmount: '20.32', amount: '60.96', periodStart: '2026-12-23', periodEnd: '2026-12-31' })]);
 
     expect(w.published).toEqual([]);
-    await sweepOutbox(w.deps);
+    await w.publishAll();
     expect(w.published.map((event) => event.detailType)).toEqual(['Invoice Issued']);
     expect(w.published[0].id).toBe(first[0].id);
     expect(summary(issued(w.published))).toEqual([{ kind: 'first', date: '2026-12-23', amountDue: '60.96' }]);
@@ -49,7 +49,7 @@ describe('invoicing job (DynamoDB Local)', () => {
     expect(renewal).toMatchObject({ periodStart: '2027-01-01', periodEnd: '2027-01-31', subtotal: '210.00', creditApplied: '0.00' });
     expect(renewal.lines).toEqual([expect.objectContaining({ kind: 'seats', quantity: 3, unitAmount: '70.00', amount: '210.00', periodStart: '2027-01-01', periodEnd: '2027-01-31' })]);
 
-    await sweepOutbox(w.deps);
+    await w.publishAll();
     expect(summary(issued(w.published))).toEqual([
       { kind: 'first', date: '2026-12-23', amountDue: '60.96' },
       { kind: 'renewal', date: '2027-01-01', amountDue: '210.00' },
@@ -61,12 +61,12 @@ describe('invoicing job (DynamoDB Local)', () => {
     const w = await dynamo.world();
     await seed(w.store);
     await subscribe(w.deps, 'acme', JOIN, START);
-    await sweepOutbox(w.deps);
+    await w.publishAll();
 
     const first = await invoicing(w.deps, '2027-01-01T00:05:00Z');
-    await sweepOutbox(w.deps);
+    await w.publishAll();
     const second = await invoicing(w.deps, '2027-01-01T00:05:00Z');
-    await sweepOutbox(w.deps);
+    await w.publishAll();
 
     expect(first.workspaces.flatMap((entry) => entry.invoices)).toHaveLength(1);
     expect(second.workspaces.flatMap((entry) => entry.invoices)).toEqual([]);
@@ -80,7 +80,7 @@ describe('invoicing job (DynamoDB Local)', () => {
     const w = await dynamo.world();
     await seed(w.store);
     await subscribe(w.deps, 'acme', JOIN, START);
-    await sweepOutbox(w.deps);
+    await w.publishAll();
 
     const reports = await Promise.all(Array.from({ length: 4 }, () => invoicing(w.newDeps(), '2027-01-01T00:05:00Z')));
 
@@ -91,8 +91,8 @@ describe('invoicing job (DynamoDB Local)', () => {
       { kind: 'first', date: '2026-12-23', amountDue: '60.96' },
       { kind: 'renewal', date: '2027-01-01', amountDue: '210.00' },
     ]);
-    await sweepOutbox(w.deps);
-    await sweepOutbox(w.deps);
+    await w.publishAll();
+    await w.publishAll();
     expect(summary(issued(w.published))).toEqual([
       { kind: 'first', date: '2026-12-23', amountDue: '60.96' },
       { kind: 'renewal', date: '2027-01-01', amountDue: '210.00' },
@@ -106,7 +106,7 @@ describe('invoicing job (DynamoDB Local)', () => {
     const w = await dynamo.world();
     await seed(w.store);
     await subscribe(w.deps, 'acme', JOIN, START);
-    await sweepOutbox(w.deps);
+    await w.publishAll();
 
     const report = await invoicing(w.deps, '2027-03-01T00:05:00Z');
     const expected = [
@@ -123,7 +123,7 @@ describe('invoicing job (DynamoDB Local)', () => {
       ['2027-03-01', '2027-03-31'],
     ]);
 
-    await sweepOutbox(w.deps);
+    await w.publishAll();
     expect(summary(issued(w.published)).filter((invoice) => invoice.kind === 'renewal')).toEqual(expected);
 
     // Running again (or late) finds nothing left.
@@ -171,7 +171,7 @@ describe('invoicing job (DynamoDB Local)', () => {
     const w = await dynamo.world();
     await seed(w.store);
     await subscribe(w.deps, 'acme', JOIN, START);
-    await sweepOutbox(w.deps);
+    await w.publishAll();
     const before = await w.scan();
 
     const handler = withMiddlewares(createInvoicingHandler(() => w.deps));
@@ -190,23 +190,25 @@ describe('invoicing job (DynamoDB Local)', () => {
     expect(real.workspaces.flatMap((entry) => entry.invoices)).toEqual(reported);
   });
 
-  test('crash between write and publish: the outbox entry survives and a later sweep publishes it exactly once', async () => {
+  test('crash between write and publish: the stream keeps the invoice, a failed put leaves it to the outbox, and a later sweep publishes it exactly once', async () => {
     const w = await dynamo.world();
     await seed(w.store);
     await subscribe(w.deps, 'acme', JOIN, START);
-    await sweepOutbox(w.deps);
+    await w.publishAll();
     w.published.length = 0;
 
     await invoicing(w.deps, '2027-01-01T00:05:00Z');
-    // The publisher never ran: the invoice and its outbox entry were written together.
+    // The publisher never ran: the invoice is written and waits in the table's stream; no outbox entry was written for it.
     const renewal = (await w.store.listInvoices('acme')).find((invoice) => invoice.kind === 'renewal');
     expect(renewal?.amountDue).toBe('210.00');
-    const outbox = await w.store.listOutbox();
-    expect(outbox.map((entry) => [entry.id, entry.detailType])).toEqual([[renewal?.id, 'Invoice Issued']]);
+    expect(await w.store.listOutbox()).toEqual([]);
     expect(w.published).toEqual([]);
 
-    // A failing publish (EventBridge down) keeps the entry.
+    // The stream delivers it to a publisher whose put fails (EventBridge down): the record is taken, the event left in the outbox.
     const failing: Dependencies = { store: w.store, publisher: { publish: async () => Promise.reject(new Error('EventBridge unavailable')) } };
+    expect(await w.stream.deliver(createPublisherHandler(() => failing))).toEqual({ delivered: 1, failed: 0 });
+    const outbox = await w.store.listOutbox();
+    expect(outbox.map((entry) => [entry.id, entry.detailType])).toEqual([[renewal?.id, 'Invoice Issued']]);
     await expect(sweepOutbox(failing)).rejects.toThrow('EventBridge unavailable');
     expect(await w.store.listOutbox()).toHaveLength(1);
 
@@ -214,6 +216,8 @@ describe('invoicing job (DynamoDB Local)', () => {
     const publisher = withMiddlewares(createPublisherHandler(() => w.deps));
     expect(await publisher({ sweep: true }, lambdaContext('publisher'))).toEqual({ published: 1 });
     expect(await publisher({ sweep: true }, lambdaContext('publisher'))).toEqual({ published: 0 });
+    // The stream's one record left is the outbox entry's own insert, which finds it published and gone.
+    expect(await w.stream.deliver(createPublisherHandler(() => w.deps))).toEqual({ delivered: 1, failed: 0 });
     expect(w.published.map((event) => [event.id, event.detailType])).toEqual([[renewal?.id, 'Invoice Issued']]);
     expect(issued(w.published)).toEqual([renewal]);
     expect(await w.store.listOutbox()).toEqual([]);
@@ -223,7 +227,7 @@ describe('invoicing job (DynamoDB Local)', () => {
     const w = await dynamo.world();
     await seed(w.store);
     await subscribe(w.deps, 'acme', JOIN, START);
-    await sweepOutbox(w.deps);
+    await w.publishAll();
     w.published.length = 0;
 
     // The Mar 1 run catches up Jan and Feb, then dies before writing Mar: the scheduled run fails once it has finished the others.
@@ -242,7 +246,7 @@ describe('invoicing job (DynamoDB Local)', () => {
     ];
     expect(summary((await w.store.listInvoices('acme')).filter((invoice) => invoice.kind === 'renewal'))).toEqual(expected);
 
-    await sweepOutbox(w.deps);
+    await w.publishAll();
     // Invoices are announced in the order they were issued (scenario-format.md, Output).
     expect(summary(issued(w.published))).toEqual(expected);
   });

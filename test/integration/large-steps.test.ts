@@ -13,7 +13,6 @@ import type { Invoice, InvoiceLine } from '../../shared/domain/invoice';
 import { Money } from '../../shared/domain/money';
 import { runBillingJob } from '../../shared/jobs/billing-jobs';
 import type { Dependencies } from '../../shared/jobs/dependencies';
-import { sweepOutbox } from '../../shared/jobs/publish';
 import { BillingStore, createDocumentClient, invoiceEventDetail, MAX_EVENT_DETAIL_BYTES } from '../../shared/store/dynamo-store';
 import { itemSizeBytes, MAX_ITEM_BYTES } from '../../shared/store/item-size';
 import { keys } from '../../shared/store/keys';
@@ -212,7 +211,7 @@ describe('no number of prorations or lines wedges a workspace (DynamoDB Local)',
     ]);
     expect(await w.scan()).toEqual(items);
 
-    await sweepOutbox(w.deps);
+    await w.publishAll();
     expect(issued(w.published).find((invoice) => invoice.id === renewal.id)).toEqual(renewal);
   }, 300_000);
 
@@ -306,7 +305,7 @@ describe('no number of prorations or lines wedges a workspace (DynamoDB Local)',
     expect(itemSizeBytes(item.Item ?? {})).toBeLessThan(MAX_ITEM_BYTES);
     expect(Buffer.byteLength(JSON.stringify(invoice))).toBeLessThan(MAX_EVENT_DETAIL_BYTES);
     expect(await w.store.listInvoices('acme')).toEqual([invoice]);
-    await sweepOutbox(w.deps);
+    await w.publishAll();
     expect(issued(w.published)).toEqual([invoice]);
   });
 
@@ -337,7 +336,7 @@ describe('no number of prorations or lines wedges a workspace (DynamoDB Local)',
 
     // Written once: the same step again loses its version condition, whatever its size.
     await expect(w.store.applySteps(makeWorkspace(), [step], '2028-01-01T00:05:00Z')).rejects.toThrow('changed concurrently');
-    await sweepOutbox(w.deps);
+    await w.publishAll();
     const event = w.published.find((published) => published.id === invoice.id);
     expect(event?.detail).toMatchObject({ id: invoice.id, subtotal: invoice.subtotal, lineCount: 20000, linesOmitted: true });
     expect(event?.detail.lines).toBeUndefined();

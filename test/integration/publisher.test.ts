@@ -1,7 +1,8 @@
 /**
- * The outbox publisher against DynamoDB Local: the stream path and the sweep claim each entry
- * before publishing it, so however they interleave, fail or retry, every event reaches the bus
- * once, always with the same `eventId`.
+ * The publisher against DynamoDB Local. Invoices are announced from their item's insert on the
+ * table's stream, with nothing claimed or written; a failed put leaves the event in the outbox.
+ * Outbox entries are claimed by the stream path and the sweep before publishing, so however they
+ * interleave, fail or retry, every event reaches the bus once, always with the same `eventId`.
  */
 import { EventBridgeClient, type PutEventsCommandInput } from '@aws-sdk/client-eventbridge';
 import { marshall } from '@aws-sdk/util-dynamodb';
@@ -13,7 +14,7 @@ import { DEFAULT_LEASE_MS } from '../../shared/jobs/publish';
 import { EventBridgePublisher } from '../../shared/runtime/eventbridge-publisher';
 import { withMiddlewares } from '../../shared/runtime/middleware';
 import type { BillingStore, OutboxEntry } from '../../shared/store/dynamo-store';
-import { lambdaContext, makeWorkspace, seed, setupDynamo, subscribe, type World } from './harness';
+import { issued, lambdaContext, makeWorkspace, seed, setupDynamo, subscribe, type World } from './harness';
 
 const dynamo = setupDynamo();
 
@@ -31,6 +32,16 @@ function insertRecord(entry: OutboxEntry, sequence: number): DynamoDBRecord {
 /** The stream records of everything now in the outbox, in table order. */
 async function streamRecords(store: BillingStore): Promise<DynamoDBRecord[]> {
   return (await store.listOutbox()).map((entry, index) => insertRecord(entry, 100 + index));
+}
+
+/** The table stream's new publisher records (invoice and outbox inserts), read from DynamoDB Local and taken. */
+async function tableStream(w: World): Promise<DynamoDBRecord[]> {
+  const records: DynamoDBRecord[] = [];
+  await w.stream.deliver(async (event) => {
+    records.push(...event.Records);
+    return { batchItemFailures: [] };
+  });
+  return records;
 }
 
 function publisherHandler(deps: Dependencies, options?: PublisherOptions) {
@@ -97,37 +108,48 @@ describe('publisher on the table stream', () => {
     expect(published).toHaveLength(3);
   });
 
-  test('ignores stream records that are not outbox inserts', async () => {
+  test('ignores stream records that are not invoice or outbox inserts', async () => {
     const w = await dynamo.world();
     await w.store.enqueueEvent('inv-9', 'Invoice Issued', { id: 'inv-9' }, '2027-01-01T00:05:00Z');
     const [outbox] = await streamRecords(w.store);
-    const invoiceRecord: DynamoDBRecord = { eventName: 'INSERT', dynamodb: { SequenceNumber: '1', NewImage: marshall({ pk: 'WS#acme', sk: 'INVOICE#x' }) as StreamImage } };
+    const notAnInvoice: DynamoDBRecord = { eventName: 'INSERT', dynamodb: { SequenceNumber: '1', NewImage: marshall({ pk: 'WS#acme', sk: 'INVOICE#x' }) as StreamImage } };
+    const subscription: DynamoDBRecord = { eventName: 'INSERT', dynamodb: { SequenceNumber: '2', NewImage: marshall({ pk: 'WS#acme', sk: 'SUB#x', invoice: { id: 'x' } }) as StreamImage } };
     const removal: DynamoDBRecord = { ...outbox, eventName: 'REMOVE' };
-    expect(await stream(w.deps, [invoiceRecord, removal])).toEqual({ batchItemFailures: [] });
+    expect(await stream(w.deps, [notAnInvoice, subscription, removal])).toEqual({ batchItemFailures: [] });
     expect(w.published).toEqual([]);
     expect(await w.store.listOutbox()).toHaveLength(1);
   });
 
-  test('the stream and two concurrent sweeps publish each invoice exactly once', async () => {
+  test('invoice inserts announce each invoice once, beside two concurrent sweeps, and write nothing; a redelivered record repeats its eventId', async () => {
     const w = await dynamo.world();
     await invoicedWorkspaces(w, 6);
     await runBillingJob(w.deps, 'invoicing', { scheduledTime: '2027-01-01T00:05:00Z' });
-    const records = await streamRecords(w.store);
-    const invoiceIds = (await w.store.listOutbox()).filter((entry) => entry.detailType === 'Invoice Issued').map((entry) => entry.id);
-    expect(invoiceIds).toHaveLength(12);
+    const records = await tableStream(w);
+    const invoiceIds = (await Promise.all(['ws-1', 'ws-2', 'ws-3', 'ws-4', 'ws-5', 'ws-6'].map((id) => w.store.listInvoices(id)))).flat().map((invoice) => invoice.id);
+    expect(records).toHaveLength(12);
+    expect(await w.store.listOutbox()).toEqual([]);
+    const before = await w.scan();
 
     // Each invocation has its own client, as concurrent Lambdas would; they share the bus.
     const chunks = [records.slice(0, 4), records.slice(4, 8), records.slice(8)];
     const responses = await Promise.all([...chunks.map((chunk) => stream(w.newDeps(), chunk)), sweep(w.newDeps()), sweep(w.newDeps())]);
 
-    expect(responses.slice(0, 3)).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }, { batchItemFailures: [] }]);
-    expect([...publishCounts(w.published)].sort()).toEqual(records.map((record) => [String(record.dynamodb?.NewImage?.id.S), 1]).sort());
-    expect(await w.store.listOutbox()).toEqual([]);
+    expect(responses).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }, { batchItemFailures: [] }, { published: 0 }, { published: 0 }]);
+    expect([...publishCounts(w.published)].sort()).toEqual(invoiceIds.map((id) => [id, 1]).sort());
+    expect(issued(w.published).every((invoice) => invoice.number.length > 0)).toBe(true);
+    // The invoice item is its own outbox: nothing was claimed, marked or deleted.
+    expect(await w.scan()).toEqual(before);
+
+    // The stream delivers at least once: a batch retried after its puts announces them again, under the same eventId.
+    expect(await stream(w.newDeps(), chunks[0])).toEqual({ batchItemFailures: [] });
+    const again = new Set(chunks[0].map((record) => String(record.dynamodb?.NewImage?.invoice.M?.id.S)));
+    expect(again.size).toBe(4);
+    expect([...publishCounts(w.published)].sort()).toEqual(invoiceIds.map((id) => [id, again.has(id) ? 2 : 1]).sort());
   });
 
   test('failing deletes never publish twice: redelivery and a later sweep only clean up', async () => {
     const w = await dynamo.world();
-    await invoicedWorkspaces(w, 4);
+    for (const n of [1, 2, 3, 4]) await w.store.enqueueEvent(`rej-${n}`, 'Change Rejected', { id: `rej-${n}` }, '2027-01-01T00:05:00Z');
     const records = await streamRecords(w.store);
     const failingDeletes = w.newStore();
     failingDeletes.deleteOutbox = async () => {
@@ -153,25 +175,31 @@ describe('publisher on the table stream', () => {
     expect([...publishCounts(w.published).values()]).toEqual([1, 1, 1, 1]);
   });
 
-  test('failing PutEvents: failed records are retried and, with a concurrent sweep, each invoice is published once', async () => {
+  test('failing PutEvents: an invoice whose put failed waits in the outbox, and the stream and concurrent sweeps then publish it once', async () => {
     const w = await dynamo.world();
     await invoicedWorkspaces(w, 5);
     await runBillingJob(w.deps, 'invoicing', { scheduledTime: '2027-01-01T00:05:00Z' });
-    let pending = await streamRecords(w.store);
-    const ids = pending.map((record) => String(record.dynamodb?.NewImage?.id.S));
+    const records = await tableStream(w);
+    const ids = records.map((record) => String(record.dynamodb?.NewImage?.invoice.M?.id.S));
     expect(ids).toHaveLength(10);
 
     const published: PublishedEvent[] = [];
     // Every third PutEvents (stream and sweep alike) fails.
     const bus = flakyPublisher(published, (call) => call % 3 === 0);
-    const retries: number[] = [];
+    // No invoice record fails: a failed put is handed to the outbox instead.
+    expect(await stream({ store: w.newStore(), publisher: bus }, records)).toEqual({ batchItemFailures: [] });
+    const deferred = await w.store.listOutbox();
+    expect(deferred.length).toBeGreaterThan(0);
+    expect(deferred.every((entry) => entry.detailType === 'Invoice Issued' && ids.includes(entry.id))).toBe(true);
+
+    // The entries' own inserts reach the stream while sweeps run: claims keep them to one publish each.
+    let pending = await tableStream(w);
     const sweeping = sweep({ store: w.newStore(), publisher: bus }).catch(() => ({ published: 0 }));
-    while (pending.length > 0) {
-      retries.push(pending.length);
+    for (let rounds = 0; pending.length > 0; rounds += 1) {
+      expect(rounds).toBeLessThan(20);
       const { batchItemFailures } = await stream({ store: w.newStore(), publisher: bus }, pending);
       const failed = new Set(batchItemFailures.map((failure) => failure.itemIdentifier));
       pending = pending.filter((record) => failed.has(String(record.dynamodb?.SequenceNumber)));
-      expect(retries.length).toBeLessThan(20);
     }
     await sweeping;
     // Whatever a failed sweep released (while the stream skipped it as taken) the next sweep publishes.
@@ -180,7 +208,6 @@ describe('publisher on the table stream', () => {
       await sweep({ store: w.newStore(), publisher: bus }).catch(() => undefined);
     }
 
-    expect(retries.length).toBeGreaterThan(1);
     expect([...publishCounts(published)].sort()).toEqual(ids.map((id) => [id, 1]).sort());
   });
 
