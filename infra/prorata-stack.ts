@@ -45,8 +45,8 @@ export const SCHEDULE_GROUP_NAME = 'prorata';
 
 /**
  * How often the `publisher-sweep` schedule invokes the publisher with `{"sweep":true}`: outbox
- * entries whose stream records exhausted their retries (PublisherFailureDlq) are published within
- * this interval, without anyone replaying them by hand.
+ * entries whose stream records failed (and invoices whose put failed, which wait there) are
+ * published within this interval, without anyone replaying them by hand.
  */
 export const PUBLISHER_SWEEP_INTERVAL = Duration.minutes(15);
 
@@ -127,7 +127,10 @@ export function workerConcurrencyFor(sizing: WorkerSizing = DEFAULT_WORKER_SIZIN
   return Math.min(1000, Math.max(2, workers));
 }
 
-/** Stream records per publisher invocation: each outbox entry is claimed, put on the bus and deleted, in order. */
+/** The stream mapping's retries of a failing record: Lambda's maximum, so that the record's age (24 hours, the stream's retention) ends them. */
+export const PUBLISHER_STREAM_RETRY_ATTEMPTS = 10_000;
+
+/** Stream records per publisher invocation, in order: each invoice announced, each outbox entry claimed, put on the bus and deleted. */
 export const PUBLISHER_STREAM_BATCH_SIZE = 25;
 
 /** Messages per worker invocation: each is one workspace, billed in parallel with the others of its batch. */
@@ -436,7 +439,12 @@ export class ProrataStack extends Stack {
         startingPosition: lambda.StartingPosition.TRIM_HORIZON,
         batchSize: PUBLISHER_STREAM_BATCH_SIZE,
         bisectBatchOnError: true,
-        retryAttempts: 10,
+        // An invoice's stream record is its only announcement (the item is its own outbox), so a
+        // failing record is retried for as long as the stream keeps it (24 hours), not given up
+        // after a few attempts: a failed put already falls back to the outbox, so what fails here
+        // is DynamoDB itself or a defect, and a late announcement beats a lost one.
+        retryAttempts: PUBLISHER_STREAM_RETRY_ATTEMPTS,
+        maxRecordAge: Duration.hours(24),
         reportBatchItemFailures: true,
         // Receives the stream coordinates of records that exhausted their retries.
         onFailure: new SqsDlq(publisherFailureDlq.queue),
@@ -457,7 +465,8 @@ export class ProrataStack extends Stack {
     // The stream reads (and kms:Decrypt for its records) come from the event source above.
     grantTableAccess(this.publisherFunction, this.table, tableKey, TABLE_ACCESS.publisher);
     // Entries whose stream records exhausted their retries (or whose publish failed after the
-    // insert) stay in the outbox; the sweep publishes them, so PublisherFailureDlq needs no replay.
+    // insert) stay in the outbox, and so do invoices whose put failed; the sweep publishes them.
+    // An invoice record in PublisherFailureDlq was retried for 24 hours: see the README's replay.
     schedules.add('publisher-sweep', this.publisherFunction, {
       description: 'Invokes the publisher with {"sweep":true}: publishes whatever the outbox still holds',
       schedule: scheduler.ScheduleExpression.rate(PUBLISHER_SWEEP_INTERVAL),

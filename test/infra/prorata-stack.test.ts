@@ -405,7 +405,7 @@ describe('schedules', () => {
 });
 
 describe('outbox publisher', () => {
-  test('stream mapping: TRIM_HORIZON, batches of 25, bisect, 10 retries, partial failures, DLQ', () => {
+  test('stream mapping: TRIM_HORIZON, batches of 25, bisect, retried until the record is 24 hours old, partial failures, DLQ', () => {
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: ref(stack.publisherFunction),
@@ -413,7 +413,8 @@ describe('outbox publisher', () => {
       StartingPosition: 'TRIM_HORIZON',
       BatchSize: 25,
       BisectBatchOnFunctionError: true,
-      MaximumRetryAttempts: 10,
+      MaximumRetryAttempts: 10_000,
+      MaximumRecordAgeInSeconds: 86_400,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       DestinationConfig: { OnFailure: { Destination: dlqArn('PublisherFailureDlq') } },
     });
