@@ -37,7 +37,7 @@ import { BENCH_RUN, benchId, seedWorkspaces } from './bench/seed';
  * 5. the raw floor in a third: what the worker sent for 20 sample workspaces (billed first, alone),
  *    replayed for fresh ones as bare SDK calls at the same concurrency (writes only, and every
  *    call), half before the job and half after;
- * 6. the real publisher handler on the renewals' outbox entries, as stream batches;
+ * 6. the real publisher handler on the renewals' invoice items, as the stream's INSERT batches;
  *
  * and from the measurements, the AWS cost per 1M renewals and the minutes the 1st takes with the
  * stack's warm throughput and worker concurrency (`scripts/bench/aws-model.ts`). Every DynamoDB
@@ -76,7 +76,7 @@ const FLOOR_WORKSPACES = 600;
 const FLOOR_WARMUP = 100;
 /** Workspaces whose calls the floor replays. */
 const SAMPLES = 20;
-/** Outbox entries the publisher is measured on (its figures are per invoice). */
+/** Renewal invoices the publisher is measured on (its figures are per invoice). */
 const PUBLISHER_SAMPLE = 500;
 /** Stream batches the publisher handles at once (the table's stream shards). */
 const PUBLISHER_CONCURRENCY = 4;
@@ -276,7 +276,7 @@ async function main(): Promise<void> {
         note: `table ${fixed(job.tableWru, 2)}, index ${fixed(job.indexWru, 2)}`,
       },
       { figure: 'RRU per invoice, job (due-index queries amortised)', value: job.rru, unit: 'RRU', target: { op: '≤', bound: 2 }, note: `dispatcher ${fixed(dispatcherUnits.rru, 3)}` },
-      { figure: 'WRU per invoice, publisher (outbox claim and delete)', value: publisherUnits.tableWru + publisherUnits.indexWru, unit: 'WRU' },
+      { figure: 'WRU per invoice, publisher (invoice inserts off the stream)', value: publisherUnits.tableWru + publisherUnits.indexWru, unit: 'WRU' },
       { figure: 'RRU per invoice, publisher', value: publisherUnits.rru, unit: 'RRU' },
       {
         figure: 'worker CPU ms per invoice',

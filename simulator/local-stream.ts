@@ -26,6 +26,10 @@ export class LocalTableStream {
   private readonly streams: DynamoDBStreamsClient;
   /** Per shard, the sequence number of the last record the handler took. */
   private readonly checkpoints = new Map<string, string>();
+  /** Per shard, the iterator after the last record read, while everything read was taken (saves two calls a read). */
+  private readonly iterators = new Map<string, string>();
+  /** The shards, listed again only once one of them has closed (its children appear then). */
+  private shardList?: string[];
   private streamArn?: string;
 
   constructor(
@@ -44,7 +48,8 @@ export class LocalTableStream {
    */
   async deliver(handler: StreamHandler): Promise<StreamDelivery> {
     const result: StreamDelivery = { delivered: 0, failed: 0 };
-    for (const shard of await this.shards()) {
+    this.shardList ??= await this.shards();
+    for (const shard of this.shardList) {
       const accept = this.options.accept ?? (() => true);
       const batchSize = this.options.batchSize ?? 25;
       const all = await this.readShard(shard);
@@ -61,6 +66,7 @@ export class LocalTableStream {
         if (last) this.checkpoints.set(shard, last);
         if (failedFrom !== undefined) {
           result.failed += batch.length - failedFrom;
+          this.iterators.delete(shard);
           break;
         }
         // Filtered records after the batch's last one are taken with it.
@@ -90,25 +96,42 @@ export class LocalTableStream {
   }
 
   private async readShard(shard: string): Promise<DynamoDBRecord[]> {
+    const cached = this.iterators.get(shard);
+    try {
+      return await this.readShardFrom(shard, cached);
+    } catch (error) {
+      // A kept iterator expires after 15 minutes: start again from the checkpoint.
+      if (!cached || (error as Error).name !== 'ExpiredIteratorException') throw error;
+      this.iterators.delete(shard);
+      return this.readShardFrom(shard, undefined);
+    }
+  }
+
+  private async readShardFrom(shard: string, cached: string | undefined): Promise<DynamoDBRecord[]> {
     const after = this.checkpoints.get(shard);
-    let iterator = (
-      await this.streams.send(
-        new GetShardIteratorCommand({
-          StreamArn: this.streamArn,
-          ShardId: shard,
-          ShardIteratorType: after ? 'AFTER_SEQUENCE_NUMBER' : 'TRIM_HORIZON',
-          ...(after ? { SequenceNumber: after } : {}),
-        }),
-      )
-    ).ShardIterator;
+    let iterator =
+      cached ??
+      (
+        await this.streams.send(
+          new GetShardIteratorCommand({
+            StreamArn: this.streamArn,
+            ShardId: shard,
+            ShardIteratorType: after ? 'AFTER_SEQUENCE_NUMBER' : 'TRIM_HORIZON',
+            ...(after ? { SequenceNumber: after } : {}),
+          }),
+        )
+      ).ShardIterator;
+    this.iterators.delete(shard);
     const records: DynamoDBRecord[] = [];
     // An open shard always returns a next iterator: read until a page comes back empty.
     while (iterator) {
       const out = await this.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
       const page = out.Records ?? [];
       records.push(...page.map(lambdaRecordOf));
-      if (page.length === 0) break;
       iterator = out.NextShardIterator;
+      if (!iterator) this.shardList = undefined;
+      else if (page.length === 0) this.iterators.set(shard, iterator);
+      if (page.length === 0) break;
     }
     return records;
   }
