@@ -2,7 +2,7 @@ import '../simulator/quiet';
 import { addDays, eachDate, type Interval } from '../shared/domain/calendar';
 import { DEFAULT_SETTINGS, type Plan } from '../shared/domain/catalog';
 import { planBillingRun, startSubscription, type BillingStep } from '../shared/domain/engine';
-import { emptyBalance, type Invoice } from '../shared/domain/invoice';
+import { emptyBalance, invoiceSeqOf, type Invoice } from '../shared/domain/invoice';
 import type { MemberEvent } from '../shared/domain/members';
 import type { BillingContext, Proration } from '../shared/domain/proration';
 import type { SubscriptionState } from '../shared/domain/subscription';
@@ -90,7 +90,7 @@ for (const interval of ['month', 'year'] as const) {
     // True-ups bill each month's changes; a term's worth on one invoice is what late events give.
     const lines = invoices.filter((invoice) => invoice.kind !== 'first').flatMap((invoice) => invoice.lines.filter((line) => line.kind === 'proration'));
     const term = { ...invoices[invoices.length - 1], lines: [...lines, ...lines, ...lines].slice(0, 1000) };
-    const item = { ...keys.invoice('acme', term.id), invoice: term, issuedAt: '2030-01-01T00:05:00Z' };
+    const item = { ...keys.invoice('acme', invoiceSeqOf(term.number)), invoice: term, issuedAt: '2030-01-01T00:05:00Z' };
     console.log(
       `an invoice of ${term.lines.length} adjustment lines: item ${kb(itemSizeBytes(item))} (limit 400 KB), event detail ${kb(Buffer.byteLength(JSON.stringify(invoiceEventDetail(term))))} (limit 256 KB)`,
     );

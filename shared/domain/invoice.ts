@@ -99,6 +99,13 @@ export function invoiceNumberOf(workspace: { id: string; invoicePrefix?: string 
   return `${invoicePrefixOf(workspace)}-${String(seq).padStart(4, '0')}`;
 }
 
+/** The sequence part of an invoice number (`<prefix>-<seq>`: the digits after the last `-`). */
+export function invoiceSeqOf(number: string): number {
+  const seq = Number(number.slice(number.lastIndexOf('-') + 1));
+  if (!Number.isSafeInteger(seq) || seq < 1) throw new Error(`invoice number ${number} has no sequence`);
+  return seq;
+}
+
 /** What settling an invoice's lines against the billing-credit balance gives (R13). */
 export interface Settlement {
   subtotal: Money;

@@ -14,7 +14,7 @@ import { fnv1a } from '../domain/hash';
  * | subscription         | WS#<ws>          | SUB#<subscriptionId>             | DUE#<shard>        | <dueInstant>#<ws>   |
  * | accrual marker       | WS#<ws>          | ACCRUE                           | ACCRUE#<shard>     | <dueInstant>#<ws>   |
  * | proration            | WS#<ws>          | PRORATION#<sub>#<seq, 8 digits>  |                    |                     |
- * | invoice              | WS#<ws>          | INVOICE#<invoiceId>              |                    |                     |
+ * | invoice              | WS#<ws>          | INVOICE#<seq, 10 digits>         |                    |                     |
  * | invoice line page    | WS#<ws>          | LINES#<invoiceId>#<page, 4 dig.> |                    |                     |
  * | balance              | WS#<ws>          | BALANCE                          |                    |                     |
  * | rejection            | WS#<ws>          | REJECTION#<at>#<eventId>         |                    |                     |
@@ -46,7 +46,13 @@ export const keys = {
   accrualMarker: (ws: string) => ({ pk: wsPk(ws), sk: 'ACCRUE' }),
   proration: (ws: string, subscriptionId: string, seq: number) => ({ pk: wsPk(ws), sk: `${prorationPrefix(subscriptionId)}${String(seq).padStart(8, '0')}` }),
   prorationPrefix,
-  invoice: (ws: string, invoiceId: string) => ({ pk: wsPk(ws), sk: `INVOICE#${invoiceId}` }),
+  /**
+   * An invoice, under its sequence number (`<prefix>-<seq>`), so that one number can hold one
+   * invoice only: a write that would give a second invoice the number fails its condition even
+   * without a transaction around it. Stored before that, an invoice was `INVOICE#<invoiceId>`
+   * (ids start with `inv_`, so the two never meet); both are read by the `INVOICE#` prefix.
+   */
+  invoice: (ws: string, seq: number) => ({ pk: wsPk(ws), sk: `INVOICE#${String(seq).padStart(10, '0')}` }),
   invoicePrefix: () => 'INVOICE#',
   /** A page of an invoice's lines, for an invoice too big for one item (`BillingStore.invoicePuts`). */
   invoiceLines: (ws: string, invoiceId: string, page: number) => ({ pk: wsPk(ws), sk: `LINES#${invoiceId}#${String(page).padStart(4, '0')}` }),

@@ -5,13 +5,14 @@
  * DynamoDB calls failing (half of them after the write landed) ends with exactly the ledger of a
  * fault-free run.
  */
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { createInvoicingHandler } from '../../functions/invoicing/handler';
 import { parseJobInvocation } from '../../shared/contracts/events';
 import { runBillingJob } from '../../shared/jobs/billing-jobs';
 import type { Dependencies } from '../../shared/jobs/dependencies';
 import type { RetryPolicy } from '../../shared/jobs/retry';
+import type { SubscriptionState } from '../../shared/domain/subscription';
 import { IncompleteRunError } from '../../shared/runtime/job-handler';
 import { classifyError } from '../../shared/store/dynamo-errors';
 import { BillingStore, createDocumentClient } from '../../shared/store/dynamo-store';
@@ -67,8 +68,11 @@ const rangeOf = (call: Call) => call.input.ExpressionAttributeValues as { ':pk'?
 /** A read of the workspace's profile: by key, or the billing run's one Query that ends at it (member snapshot, events, profile). */
 const readsProfile = (call: Call, workspace: string) =>
   (profileOf(call)?.pk === `WS#${workspace}` && profileOf(call)?.sk === 'PROFILE') || (rangeOf(call)?.[':pk'] === `WS#${workspace}` && rangeOf(call)?.[':to'] === 'PROFILE');
+/** A write of an invoice item: a transaction putting one, or the invoice-first PutItem of a quiet renewal. */
 const writesInvoice = (call: Call) =>
-  Array.isArray(call.input.TransactItems) && (call.input.TransactItems as Array<{ Put?: { Item?: { sk?: unknown } } }>).some((item) => String(item.Put?.Item?.sk ?? '').startsWith('INVOICE#'));
+  Array.isArray(call.input.TransactItems)
+    ? (call.input.TransactItems as Array<{ Put?: { Item?: { sk?: unknown } } }>).some((item) => String(item.Put?.Item?.sk ?? '').startsWith('INVOICE#'))
+    : /^Put/.test(call.command) && String((call.input.Item as { sk?: unknown } | undefined)?.sk ?? '').startsWith('INVOICE#');
 
 async function sixSubscribedWorkspaces(): Promise<World> {
   const w = await dynamo.world();
@@ -154,13 +158,8 @@ describe("one workspace's failure never stops or delays the others", () => {
     const deps = scriptedDeps(w, (call) => {
       if (!writesInvoice(call) || conflicts >= 6) return 'pass';
       conflicts += 1;
-      return {
-        before: new TransactionCanceledException({
-          message: 'Transaction cancelled [TransactionConflict]',
-          $metadata: { httpStatusCode: 400 },
-          CancellationReasons: [{ Code: 'TransactionConflict' }],
-        }),
-      };
+      // The renewal's invoice is written first, on its own: a concurrent writer shows as its condition failing.
+      return { before: new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } }) };
     });
     const report = await runBillingJob(deps, 'invoicing', parseJobInvocation({ asOf: '2027-01-01', workspace: 'ws-a' }));
     // Five immediate re-plans (withConflictRetry), then one backoff, then the sixth conflict re-plans and succeeds.
@@ -170,8 +169,8 @@ describe("one workspace's failure never stops or delays the others", () => {
   });
 });
 
-describe('a transaction whose response was lost but which landed is recognised as done', () => {
-  test('the retry reloads, re-plans and finds nothing left: one renewal, announced once, no failure', async () => {
+describe('a write whose response was lost but which landed is recognised as done', () => {
+  test('an invoice written first: the retry finds it at its number, completes its subscription, re-plans and finds nothing left; announced once', async () => {
     const w = await sixSubscribedWorkspaces();
     let sent: Record<string, unknown> | undefined;
     const deps = scriptedDeps(w, (call) => {
@@ -189,9 +188,40 @@ describe('a transaction whose response was lost but which landed is recognised a
     // The invoice came from the attempt whose response was lost, so this report does not list it; the ledger has it once.
     expect(report.workspaces).toEqual([{ workspace: 'ws-a', asOf: '2027-01-01', invoices: [], prorations: [] }]);
     expect((await renewals(w))['ws-a']).toEqual(['2027-01-01 210.00']);
+    // The subscription was completed from the invoice: a later run bills nothing more.
+    const again = await runBillingJob(w.deps, 'invoicing', parseJobInvocation({ asOf: '2027-01-01', workspace: 'ws-a' }));
+    expect(again.workspaces.flatMap((entry) => entry.invoices)).toEqual([]);
     // The stream carries the one insert that landed: one announcement.
     await w.publishAll();
     expect(w.published.map((event) => event.id)).toEqual(['inv_ws-a_2027-01-01_renewal']);
+
+    // Sent again as a new request, the invoice's write fails its condition (its number is taken): a conflict, so a re-plan.
+    const resent = await w.rawClient.send(new PutCommand(sent as ConstructorParameters<typeof PutCommand>[0])).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect((resent as Error).name).toBe('ConditionalCheckFailedException');
+    expect(classifyError(resent)).toBe('conflict');
+    expect((await renewals(w))['ws-a']).toEqual(['2027-01-01 210.00']);
+  });
+
+  test('a transaction (an accrual step): the retry reloads, re-plans and finds nothing left', async () => {
+    const w = await sixSubscribedWorkspaces();
+    await runBillingJob(w.deps, 'invoicing', parseJobInvocation({ asOf: '2027-01-01', workspace: 'ws-a' }));
+    await deliver(w.deps, 'member.joined', '2027-01-10T09:00:00Z', { workspace: 'ws-a', member: 'late-joiner', role: 'member' });
+    let sent: Record<string, unknown> | undefined;
+    const deps = scriptedDeps(w, (call) => {
+      if (!Array.isArray(call.input.TransactItems) || sent) return 'pass';
+      sent = call.input;
+      return { after: named('TimeoutError', 'Connection timed out after 3000 ms (the write landed)') };
+    });
+
+    const report = await runBillingJob(deps, 'accrual', parseJobInvocation({ asOf: '2027-01-11', workspace: 'ws-a' }));
+
+    expect(report.failed).toEqual([]);
+    expect(report.retries).toBe(1);
+    const prorations = await w.store.listUnbilledProrations((await w.store.getActiveSubscription('ws-a')) as SubscriptionState);
+    expect(prorations).toHaveLength(1);
 
     // Sent again as a new request (our retry, a Lambda retry), the same writes fail their version condition: a conflict, so a re-plan.
     const input = sent as ConstructorParameters<typeof TransactWriteCommand>[0];
@@ -204,9 +234,8 @@ describe('a transaction whose response was lost but which landed is recognised a
     // Sent again as the same request (the AWS SDK's own retry keeps its ClientRequestToken), DynamoDB answers it as done.
     expect(deps.tokens.length).toBeGreaterThan(0);
     await w.rawClient.send(new TransactWriteCommand({ ...input, ClientRequestToken: deps.tokens[0] }));
-    expect((await renewals(w))['ws-a']).toEqual(['2027-01-01 210.00']);
+    expect(await w.store.listUnbilledProrations((await w.store.getActiveSubscription('ws-a')) as SubscriptionState)).toHaveLength(1);
   });
-
   test('a redelivered cancellation whose first attempt landed writes nothing more', async () => {
     const w = await sixSubscribedWorkspaces();
     const cancel = { workspace: 'ws-a', atPeriodEnd: true };

@@ -170,9 +170,14 @@ export function setupDynamo(): { world(): Promise<World> } {
   };
 }
 
-/** True for a transaction that puts an invoice item. */
+/** True for a transaction that puts an invoice item, or the invoice-first PutItem of a quiet renewal. */
 function writesInvoice(input: unknown): boolean {
-  if (typeof input !== 'object' || input === null || !('TransactItems' in input) || !Array.isArray(input.TransactItems)) return false;
+  if (typeof input !== 'object' || input === null) return false;
+  if ('Item' in input && !('TransactItems' in input)) {
+    const item = input.Item as { sk?: unknown } | undefined;
+    return typeof item?.sk === 'string' && item.sk.startsWith('INVOICE#') && 'ConditionExpression' in input;
+  }
+  if (!('TransactItems' in input) || !Array.isArray(input.TransactItems)) return false;
   return input.TransactItems.some((item: unknown) => {
     const put = typeof item === 'object' && item !== null && 'Put' in item ? (item.Put as { Item?: { sk?: unknown } } | undefined) : undefined;
     return typeof put?.Item?.sk === 'string' && put.Item.sk.startsWith('INVOICE#');

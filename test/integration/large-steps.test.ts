@@ -9,7 +9,7 @@ import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { addDays, eachDate, type IsoDate } from '../../shared/domain/calendar';
 import type { Plan } from '../../shared/domain/catalog';
 import type { BillingStep } from '../../shared/domain/engine';
-import type { Invoice, InvoiceLine } from '../../shared/domain/invoice';
+import { invoiceSeqOf, type Invoice, type InvoiceLine } from '../../shared/domain/invoice';
 import { Money } from '../../shared/domain/money';
 import { runBillingJob } from '../../shared/jobs/billing-jobs';
 import type { Dependencies } from '../../shared/jobs/dependencies';
@@ -197,7 +197,7 @@ describe('no number of prorations or lines wedges a workspace (DynamoDB Local)',
     // The items stay small: the subscription holds two terms at most, the invoice well under 400 KB.
     const items = await w.scan();
     const subscriptionItem = items.find((item) => String(item.sk).startsWith('SUB#')) ?? {};
-    const invoiceItem = items.find((item) => item.sk === keys.invoice('acme', renewal.id).sk) ?? {};
+    const invoiceItem = items.find((item) => item.sk === keys.invoice('acme', invoiceSeqOf(renewal.number)).sk) ?? {};
     expect(subscriptionItem.writeClaim).toBeUndefined();
     expect(itemSizeBytes(subscriptionItem)).toBeLessThan(32 * 1024);
     expect(itemSizeBytes(invoiceItem)).toBeLessThan(MAX_ITEM_BYTES / 4);
@@ -300,7 +300,7 @@ describe('no number of prorations or lines wedges a workspace (DynamoDB Local)',
     await seed(w.store, [makeWorkspace()], makeCatalog([PRO_ANNUAL]));
     const invoice = bigInvoice(1000);
     await w.store.applySteps(makeWorkspace(), [purchase(invoice)], '2028-01-01T00:05:00Z');
-    const item = await w.rawClient.send(new GetCommand({ TableName: w.tableName, Key: keys.invoice('acme', invoice.id) }));
+    const item = await w.rawClient.send(new GetCommand({ TableName: w.tableName, Key: keys.invoice('acme', invoiceSeqOf(invoice.number)) }));
     expect(item.Item?.linePages).toBeUndefined();
     expect(itemSizeBytes(item.Item ?? {})).toBeLessThan(MAX_ITEM_BYTES);
     expect(Buffer.byteLength(JSON.stringify(invoice))).toBeLessThan(MAX_EVENT_DETAIL_BYTES);
