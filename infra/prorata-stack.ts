@@ -91,8 +91,8 @@ export const DEFAULT_DUE_INDEX_WARM_THROUGHPUT: dynamodb.WarmThroughput = { writ
  * period start, what one invoice costs in it, and how fast one worker bills. The defaults are
  * stated assumptions, to be replaced by a deployment's own figures (README, "Cost and scale"):
  * the table's warm write throughput (`DEFAULT_TABLE_WARM_THROUGHPUT`, 14,000 WRU/s, inside an
- * on-demand table's default 40,000 WRU/s quota), 10 WRU per invoice (a quiet renewal's
- * transaction plus the index, measured on DynamoDB Local) and 25 invoices per second per worker:
+ * on-demand table's default 40,000 WRU/s quota), 5 WRU per invoice (a quiet renewal's two
+ * writes plus the index, `npm run capacity` on DynamoDB Local) and 25 invoices per second per worker:
  * `npm run bench`'s projection of a 512 MB worker, whose batch of ten lasts one workspace's
  * request chain at AWS latencies plus the batch's CPU time (about 10 ms an invoice measured on
  * DynamoDB Local, stretched 3.5× for the CPU share Lambda gives 512 MB): about 0.4 s.
@@ -111,7 +111,7 @@ export interface WorkerSizing {
 /** The default sizing (see {@link WorkerSizing}). */
 export const DEFAULT_WORKER_SIZING: WorkerSizing = {
   tableWriteUnitsPerSecond: DEFAULT_TABLE_WARM_THROUGHPUT.writeUnitsPerSecond ?? 4_000,
-  writeUnitsPerInvoice: 10,
+  writeUnitsPerInvoice: 5,
   invoicesPerSecondPerWorker: 25,
   headroom: 0.8,
 };
@@ -154,7 +154,7 @@ export interface ProrataStackProps extends StackProps {
   /**
    * The workers' `MaximumConcurrency` on the work queue's event source mapping: the most worker
    * invocations billing at once.
-   * @default workerConcurrencyFor({ ...DEFAULT_WORKER_SIZING, tableWriteUnitsPerSecond: the table's warm write units }) (44 by default)
+   * @default workerConcurrencyFor({ ...DEFAULT_WORKER_SIZING, tableWriteUnitsPerSecond: the table's warm write units }) (89 by default)
    */
   readonly workerMaxConcurrency?: number;
   /**

@@ -65,7 +65,7 @@ function positiveInteger(name: string, raw: string, max: number): number {
 }
 
 /**
- * Worker pollers on DynamoDB Local (`--workers` to change): the stack's default (44 × 10 = 440
+ * Worker pollers on DynamoDB Local (`--workers` to change): the stack's default (89 × 10 = 890
  * workspaces in flight) only queues up on a 2-core machine, where DynamoDB Local saturates at a
  * few dozen requests in flight; the AWS projection uses the stack's figure, not this one.
  */

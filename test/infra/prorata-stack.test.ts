@@ -628,18 +628,18 @@ describe('fan-out', () => {
   test('the worker mapping: batches of 10, MaximumConcurrency from the sizing, ReportBatchItemFailures', () => {
     expect(WORKER_BATCH_SIZE).toBe(10);
     expect(stack.workerMaxConcurrency).toBe(workerConcurrencyFor(DEFAULT_WORKER_SIZING));
-    expect(stack.workerMaxConcurrency).toBe(44);
+    expect(stack.workerMaxConcurrency).toBe(89);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: ref(stack.workerFunction),
       EventSourceArn: getAtt(stack.workQueue, 'Arn'),
       BatchSize: 10,
-      ScalingConfig: { MaximumConcurrency: 44 },
+      ScalingConfig: { MaximumConcurrency: 89 },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
   });
 
   test('the concurrency is a stack property: sized from the table throughput, or set by context', () => {
-    expect(workerConcurrencyFor({ ...DEFAULT_WORKER_SIZING, tableWriteUnitsPerSecond: 40_000 })).toBe(128);
+    expect(workerConcurrencyFor({ ...DEFAULT_WORKER_SIZING, tableWriteUnitsPerSecond: 40_000 })).toBe(256);
     expect(workerConcurrencyFor({ ...DEFAULT_WORKER_SIZING, tableWriteUnitsPerSecond: 100 })).toBe(2);
     expect(workerConcurrencyFor({ ...DEFAULT_WORKER_SIZING, tableWriteUnitsPerSecond: 10_000_000 })).toBe(1000);
     // No bundling for this second app (`aws:cdk:bundling-stacks` empty): only its mapping is looked at.
@@ -660,12 +660,12 @@ describe('fan-out', () => {
     const minutes = (PERIOD_START_TARGET.renewals * DEFAULT_WORKER_SIZING.writeUnitsPerInvoice) / (writes * DEFAULT_WORKER_SIZING.headroom) / 60;
     expect(minutes).toBeLessThanOrEqual(PERIOD_START_TARGET.minutes);
     expect(DEFAULT_WORKER_SIZING.tableWriteUnitsPerSecond).toBe(writes);
-    expect(defaultWorkerConcurrency({ writeUnitsPerSecond: 28_000 })).toBe(89);
+    expect(defaultWorkerConcurrency({ writeUnitsPerSecond: 28_000 })).toBe(179);
     // Context: the warm writes, and with them the default worker concurrency.
     const custom = createProrataApp({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], tableWarmWriteUnitsPerSecond: '28000' } });
     const customTemplate = Template.fromStack(custom.stack);
     customTemplate.hasResourceProperties('AWS::DynamoDB::Table', { WarmThroughput: { WriteUnitsPerSecond: 28_000, ReadUnitsPerSecond: 12_000 } });
-    customTemplate.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 89 } });
+    customTemplate.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 179 } });
     expect(() => createProrataApp({ context: { tableWarmWriteUnitsPerSecond: '100' } })).toThrow('context tableWarmWriteUnitsPerSecond: must be an integer from 4000 to 40000, got 100');
   });
 
