@@ -215,7 +215,7 @@ async function main(): Promise<void> {
       {},
       { POWERTOOLS_LOG_LEVEL: 'INFO' },
     );
-    if (publisher.published !== publisher.records || publisher.failedBatches > 0)
+    if (publisher.records === 0 || publisher.published !== publisher.records || publisher.failedBatches > 0)
       throw new Error(`the publisher published ${publisher.published} of ${publisher.records} entries (${publisher.failedBatches} failed batches)`);
     log(`publisher: ${publisher.published} events in ${fixed(publisher.ms / 1000)} s`);
 

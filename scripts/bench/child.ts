@@ -359,8 +359,9 @@ async function publish(input: PublisherInput): Promise<PublisherResult> {
     const page = await reader.send(
       new ScanCommand({
         TableName: input.tableName,
-        FilterExpression: 'begins_with(sk, :invoice) AND contains(sk, :renewal)',
-        ExpressionAttributeValues: { ':invoice': { S: keys.invoicePrefix() }, ':renewal': { S: '_renewal' } },
+        FilterExpression: 'begins_with(sk, :invoice) AND #invoice.#kind = :renewal',
+        ExpressionAttributeNames: { '#invoice': 'invoice', '#kind': 'kind' },
+        ExpressionAttributeValues: { ':invoice': { S: keys.invoicePrefix() }, ':renewal': { S: 'renewal' } },
         ExclusiveStartKey: start,
       }),
     );
