@@ -127,8 +127,14 @@ export function workerConcurrencyFor(sizing: WorkerSizing = DEFAULT_WORKER_SIZIN
   return Math.min(1000, Math.max(2, workers));
 }
 
-/** The stream mapping's retries of a failing record: Lambda's maximum, so that the record's age (24 hours, the stream's retention) ends them. */
+/** The stream mapping's retries of a failing record: Lambda's maximum, so that the record's age (`PUBLISHER_STREAM_MAX_RECORD_AGE`) ends them. */
 export const PUBLISHER_STREAM_RETRY_ATTEMPTS = 10_000;
+
+/**
+ * How long the stream mapping retries a failing record before it hands the batch to
+ * PublisherFailureDlq: an hour, leaving the sweep 23 of the stream's 24 hours to replay it.
+ */
+export const PUBLISHER_STREAM_MAX_RECORD_AGE = Duration.hours(1);
 
 /** Stream records per publisher invocation, in order: each invoice announced, each outbox entry claimed, put on the bus and deleted. */
 export const PUBLISHER_STREAM_BATCH_SIZE = 25;
@@ -440,11 +446,12 @@ export class ProrataStack extends Stack {
         batchSize: PUBLISHER_STREAM_BATCH_SIZE,
         bisectBatchOnError: true,
         // An invoice's stream record is its only announcement (the item is its own outbox), so a
-        // failing record is retried for as long as the stream keeps it (24 hours), not given up
-        // after a few attempts: a failed put already falls back to the outbox, so what fails here
-        // is DynamoDB itself or a defect, and a late announcement beats a lost one.
+        // failing record is retried for an hour, not given up after a few attempts (a failed put
+        // already falls back to the outbox, so what fails here is DynamoDB itself or a defect);
+        // then its batch's coordinates go to PublisherFailureDlq, and the sweep replays them from
+        // the stream, which keeps the records for 23 hours more (`replayFailedBatches`).
         retryAttempts: PUBLISHER_STREAM_RETRY_ATTEMPTS,
-        maxRecordAge: Duration.hours(24),
+        maxRecordAge: PUBLISHER_STREAM_MAX_RECORD_AGE,
         reportBatchItemFailures: true,
         // Receives the stream coordinates of records that exhausted their retries.
         onFailure: new SqsDlq(publisherFailureDlq.queue),
@@ -462,11 +469,14 @@ export class ProrataStack extends Stack {
       }),
     );
     this.bus.grantPutEventsTo(this.publisherFunction);
+    // The sweep replays the batches the mapping gave up on (their records are still in the stream).
+    this.publisherFunction.addEnvironment('PUBLISHER_FAILURE_QUEUE_URL', publisherFailureDlq.queue.queueUrl);
+    publisherFailureDlq.queue.grantConsumeMessages(this.publisherFunction);
     // The stream reads (and kms:Decrypt for its records) come from the event source above.
     grantTableAccess(this.publisherFunction, this.table, tableKey, TABLE_ACCESS.publisher);
     // Entries whose stream records exhausted their retries (or whose publish failed after the
     // insert) stay in the outbox, and so do invoices whose put failed; the sweep publishes them.
-    // An invoice record in PublisherFailureDlq was retried for 24 hours: see the README's replay.
+    // Invoice records in PublisherFailureDlq are replayed by the same sweep, from the stream.
     schedules.add('publisher-sweep', this.publisherFunction, {
       description: 'Invokes the publisher with {"sweep":true}: publishes whatever the outbox still holds',
       schedule: scheduler.ScheduleExpression.rate(PUBLISHER_SWEEP_INTERVAL),

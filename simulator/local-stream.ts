@@ -1,5 +1,6 @@
 import { DescribeTableCommand, DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand, type _Record } from '@aws-sdk/client-dynamodb-streams';
+import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
+import { lambdaRecordOf } from '../shared/runtime/stream-records';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 
 /** A stream consumer as Lambda invokes it: a batch in, the records to retry out. */
@@ -76,6 +77,12 @@ export class LocalTableStream {
     return result;
   }
 
+  /** The stream's ARN and its shards (what an on-failure message names). */
+  async describe(): Promise<{ streamArn: string; shards: string[] }> {
+    const shards = await this.shards();
+    return { streamArn: this.streamArn ?? '', shards };
+  }
+
   /** Closes the clients. */
   destroy(): void {
     this.db.destroy();
@@ -150,26 +157,6 @@ export class LocalTableStream {
     const index = batch.findIndex((record) => failed.has(record.dynamodb?.SequenceNumber ?? ''));
     return Math.max(index, 0);
   }
-}
-
-/** A record as the Streams API returns it, in the shape Lambda hands a stream consumer. */
-function lambdaRecordOf(record: _Record): DynamoDBRecord {
-  const data = record.dynamodb;
-  return {
-    eventID: record.eventID,
-    eventName: record.eventName as DynamoDBRecord['eventName'],
-    eventSource: record.eventSource,
-    eventVersion: record.eventVersion,
-    awsRegion: record.awsRegion,
-    dynamodb: {
-      ...(data?.ApproximateCreationDateTime ? { ApproximateCreationDateTime: Math.floor(data.ApproximateCreationDateTime.getTime() / 1000) } : {}),
-      Keys: data?.Keys as NonNullable<DynamoDBRecord['dynamodb']>['Keys'],
-      NewImage: data?.NewImage as NonNullable<DynamoDBRecord['dynamodb']>['NewImage'],
-      SequenceNumber: data?.SequenceNumber,
-      SizeBytes: data?.SizeBytes,
-      StreamViewType: data?.StreamViewType as NonNullable<DynamoDBRecord['dynamodb']>['StreamViewType'],
-    },
-  };
 }
 
 /**

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { parsePublisherInput } from '../../shared/contracts/events';
 import type { Dependencies } from '../../shared/jobs/dependencies';
-import { publishInvoices, publishOutbox, sweepOutbox, type PublishReport, type PublishRun } from '../../shared/jobs/publish';
-import { awsDependencies } from '../../shared/runtime/aws-dependencies';
+import { publishInvoices, publishOutbox, replayFailedBatches, sweepOutbox, type FailedBatchSource, type PublishReport, type PublishRun } from '../../shared/jobs/publish';
+import { awsDependencies, awsFailedBatchSource } from '../../shared/runtime/aws-dependencies';
 import { withMiddlewares } from '../../shared/runtime/middleware';
 import { logger } from '../../shared/runtime/observability';
 import { invoicesFromStream, outboxEntriesFromStream } from '../../shared/store/dynamo-store';
@@ -12,6 +12,8 @@ import { invoicesFromStream, outboxEntriesFromStream } from '../../shared/store/
 export interface PublisherOptions {
   clock?: () => Date;
   leaseMs?: number;
+  /** Where the stream mapping's failed batches wait (PublisherFailureDlq): a sweep replays them. */
+  failedBatches?: () => FailedBatchSource | undefined;
 }
 
 /**
@@ -20,10 +22,11 @@ export interface PublisherOptions {
  * its own outbox; a failed put leaves it in the outbox instead), and new outbox entries (INSERTs
  * under `OUTBOX#`: rejections, warnings), which are claimed, published to EventBridge and
  * deleted. Invoked with `{ "sweep": true }` it does the same for whatever the outbox still
- * holds; claims keep the stream and the sweep from ever publishing one entry twice.
+ * holds (claims keep the stream and the sweep from ever publishing one entry twice), then replays
+ * the stream batches the mapping gave up on, from PublisherFailureDlq (`replayFailedBatches`).
  */
 export function createPublisherHandler(deps: () => Dependencies, options: PublisherOptions = {}) {
-  return async (input: unknown): Promise<{ published: number } | DynamoDBBatchResponse> => {
+  return async (input: unknown): Promise<{ published: number; replayed?: number; left?: number } | DynamoDBBatchResponse> => {
     // Validated for shape (a bad payload names its field); the stream records are then read as the SDK types them.
     parsePublisherInput(input);
     const event = input as DynamoDBStreamEvent | { sweep: true };
@@ -32,7 +35,11 @@ export function createPublisherHandler(deps: () => Dependencies, options: Publis
     if ('sweep' in event) {
       const report = await sweepOutbox(deps(), run);
       logReport('sweep', report);
-      return { published: report.published };
+      const failed = options.failedBatches?.();
+      if (!failed) return { published: report.published };
+      const replay = await replayFailedBatches(deps(), failed, run);
+      if (replay.replayed > 0 || replay.left > 0) logger[replay.left > 0 ? 'error' : 'info']('failed stream batches replayed', { ...replay });
+      return { published: report.published, replayed: replay.replayed, left: replay.left };
     }
     // Partial batch response: a record that fails (and every later one, to keep order) is retried alone.
     for (const [index, record] of event.Records.entries()) {
@@ -58,4 +65,4 @@ function logReport(trigger: 'sweep' | 'stream', report: PublishReport): void {
 }
 
 /** The deployed handler. */
-export const handler = withMiddlewares(createPublisherHandler(() => awsDependencies()));
+export const handler = withMiddlewares(createPublisherHandler(() => awsDependencies(), { failedBatches: () => awsFailedBatchSource() }));

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Dependencies } from './dependencies';
-import { invoiceEventDetail, type InvoiceImage, type OutboxEntry } from '../store/dynamo-store';
+import type { DynamoDBRecord } from 'aws-lambda';
+import type { FailedStreamBatch } from '../contracts/failed-batch';
+import { invoiceEventDetail, invoicesFromStream, outboxEntriesFromStream, type InvoiceImage, type OutboxEntry } from '../store/dynamo-store';
 
 /**
  * How long a claim on an outbox entry holds. Longer than the publisher Lambda's timeout (30 s),
@@ -137,6 +139,62 @@ export async function publishInvoices(deps: Dependencies, images: readonly Invoi
       await deps.store.enqueueEvent(invoice.id, 'Invoice Issued', detail, image.issuedAt, invoice.date);
       report.deferred += 1;
     }
+  }
+  return report;
+}
+
+/** A failed stream batch waiting in the on-failure queue, and how to remove it once replayed. */
+export interface FailedBatchMessage {
+  /** The batch's coordinates; undefined when the message could not be read (it is kept, and counted). */
+  batch?: FailedStreamBatch;
+  /** Deletes the message. */
+  done(): Promise<void>;
+}
+
+/** Where failed stream batches wait (PublisherFailureDlq) and how their records are read again. */
+export interface FailedBatchSource {
+  /** Up to a handful of messages, each hidden from other readers while this run handles it. */
+  receive(): Promise<FailedBatchMessage[]>;
+  /** The batch's records, read again from the stream; throws once the stream no longer has them. */
+  records(batch: FailedStreamBatch): Promise<DynamoDBRecord[]>;
+}
+
+/** What replaying failed stream batches did. */
+export interface ReplayReport {
+  /** Batches whose every record was handled, and whose message was deleted. */
+  replayed: number;
+  /** Batches left in the queue (records no longer in the stream, a record failing again, an unreadable message). */
+  left: number;
+  invoicesPublished: number;
+}
+
+/**
+ * Replays the stream batches the event source mapping gave up on (it retries a failing record
+ * for an hour, then sends the batch's coordinates to PublisherFailureDlq): each batch's records
+ * are read again from the stream, which keeps them 24 hours, and handled as the stream path does
+ * (invoices announced, outbox entries claimed and published), then the message is deleted. A
+ * batch that fails again, or whose records are gone, stays in the queue, where its depth alarm
+ * keeps firing: nothing is dropped without someone seeing it.
+ */
+export async function replayFailedBatches(deps: Dependencies, source: FailedBatchSource, run: PublishRun): Promise<ReplayReport> {
+  const report: ReplayReport = { replayed: 0, left: 0, invoicesPublished: 0 };
+  for (const message of await source.receive()) {
+    if (!message.batch) {
+      report.left += 1;
+      continue;
+    }
+    try {
+      for (const record of await source.records(message.batch)) {
+        const invoices = invoicesFromStream([record]);
+        if (invoices.length > 0) report.invoicesPublished += (await publishInvoices(deps, invoices)).published;
+        else await publishOutbox(deps, outboxEntriesFromStream([record]), run);
+      }
+    } catch {
+      report.left += 1;
+      continue;
+    }
+    await message.done();
+    report.replayed += 1;
   }
   return report;
 }

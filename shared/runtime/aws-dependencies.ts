@@ -1,5 +1,8 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import type { FailedBatchSource } from '../jobs/publish';
+import { SqsFailedBatchSource } from './sqs-failed-batches';
 import { ValidationError } from '../domain/errors';
 import type { Dependencies } from '../jobs/dependencies';
 import { BillingStore, createDocumentClient } from '../store/dynamo-store';
@@ -49,4 +52,15 @@ export function awsMetrics(): MetricsSink {
 export function awsWorkerOptions(env: NodeJS.ProcessEnv = process.env): WorkerOptions {
   const maxReceiveCount = Number(env.WORK_MAX_RECEIVE_COUNT);
   return { metrics: awsMetrics(), maxReceiveCount: Number.isInteger(maxReceiveCount) && maxReceiveCount > 0 ? maxReceiveCount : undefined };
+}
+
+let failedBatches: FailedBatchSource | undefined;
+
+/** The publisher's failed stream batches, from PUBLISHER_FAILURE_QUEUE_URL (set by the CDK stack); none without it. */
+export function awsFailedBatchSource(env: NodeJS.ProcessEnv = process.env): FailedBatchSource | undefined {
+  if (failedBatches) return failedBatches;
+  const url = env.PUBLISHER_FAILURE_QUEUE_URL;
+  if (!url) return undefined;
+  failedBatches = new SqsFailedBatchSource(new SQSClient({}), new DynamoDBStreamsClient({}), url);
+  return failedBatches;
 }

@@ -405,7 +405,7 @@ describe('schedules', () => {
 });
 
 describe('outbox publisher', () => {
-  test('stream mapping: TRIM_HORIZON, batches of 25, bisect, retried until the record is 24 hours old, partial failures, DLQ', () => {
+  test('stream mapping: TRIM_HORIZON, batches of 25, bisect, retried until the record is an hour old, partial failures, DLQ the sweep replays', () => {
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: ref(stack.publisherFunction),
@@ -414,9 +414,14 @@ describe('outbox publisher', () => {
       BatchSize: 25,
       BisectBatchOnFunctionError: true,
       MaximumRetryAttempts: 10_000,
-      MaximumRecordAgeInSeconds: 86_400,
+      MaximumRecordAgeInSeconds: 3_600,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       DestinationConfig: { OnFailure: { Destination: dlqArn('PublisherFailureDlq') } },
+    });
+    // The sweep reads that queue to replay what the mapping gave up on.
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^Announces INVOICE#'),
+      Environment: { Variables: Match.objectLike({ PUBLISHER_FAILURE_QUEUE_URL: ref(stack.node.findChild('PublisherFailureDlq').node.findChild('Queue')) }) },
     });
   });
 
@@ -506,7 +511,7 @@ describe('least privilege', () => {
         'own log group': LOGS,
         // ListStreams has no resource-level permissions.
         '*': ['dynamodb:ListStreams', ...XRAY],
-        PublisherFailureDlq: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+        PublisherFailureDlq: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage', 'sqs:SendMessage'],
         bus: ['events:PutEvents'],
         table: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
         'table stream': ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],

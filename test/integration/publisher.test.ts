@@ -10,7 +10,10 @@ import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { createPublisherHandler, type PublisherOptions } from '../../functions/publisher/handler';
 import { runBillingJob } from '../../shared/jobs/billing-jobs';
 import type { Dependencies, EventPublisher, PublishedEvent } from '../../shared/jobs/dependencies';
-import { DEFAULT_LEASE_MS } from '../../shared/jobs/publish';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { parseFailedStreamBatch } from '../../shared/contracts/failed-batch';
+import { DEFAULT_LEASE_MS, type FailedBatchSource } from '../../shared/jobs/publish';
+import { readFailedBatch } from '../../shared/runtime/stream-records';
 import { EventBridgePublisher } from '../../shared/runtime/eventbridge-publisher';
 import { withMiddlewares } from '../../shared/runtime/middleware';
 import type { BillingStore, OutboxEntry } from '../../shared/store/dynamo-store';
@@ -209,6 +212,48 @@ describe('publisher on the table stream', () => {
     }
 
     expect([...publishCounts(published)].sort()).toEqual(ids.map((id) => [id, 1]).sort());
+  });
+
+  test('stream batches the mapping gave up on are replayed by the sweep from the stream: announced once, the message deleted; a batch no longer in the stream stays', async () => {
+    const w = await dynamo.world();
+    await invoicedWorkspaces(w, 2);
+    // The mapping took the two invoice inserts and gave up on them (an hour of failures): only their coordinates are left.
+    const records = await tableStream(w);
+    expect(records).toHaveLength(2);
+    const { streamArn, shards } = await w.stream.describe();
+    const sequence = (record: DynamoDBRecord) => String(record.dynamodb?.SequenceNumber);
+    const batch = { streamArn, shardId: shards[0], startSequenceNumber: sequence(records[0]), endSequenceNumber: sequence(records[1]) };
+    const message = (body: string) => ({ body, deleted: false });
+    const queue = [
+      message(JSON.stringify({ version: '1.0', requestContext: { condition: 'MaximumRecordAgeExceeded' }, DDBStreamBatchInfo: { ...batch, batchSize: 2 } })),
+      message(JSON.stringify({ DDBStreamBatchInfo: { ...batch, shardId: 'shardId-00000000000000000000-gone' } })),
+      message('{"not":"a batch"}'),
+    ];
+    const streams = new DynamoDBStreamsClient({ endpoint: w.endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const source: FailedBatchSource = {
+      receive: async () =>
+        queue
+          .filter((entry) => !entry.deleted)
+          .map((entry) => {
+            const done = async () => void (entry.deleted = true);
+            try {
+              return { batch: parseFailedStreamBatch(entry.body), done };
+            } catch {
+              return { done };
+            }
+          }),
+      records: (failed) => readFailedBatch(streams, failed),
+    };
+
+    const sweepWithReplay = () => publisherHandler(w.deps, { failedBatches: () => source })({ sweep: true }, lambdaContext('publisher'));
+    expect(await sweepWithReplay()).toEqual({ published: 0, replayed: 1, left: 2 });
+    const ids = (await Promise.all(['ws-1', 'ws-2'].map((id) => w.store.listInvoices(id)))).flat().map((invoice) => invoice.id);
+    expect([...publishCounts(w.published)].sort()).toEqual(ids.map((id) => [id, 1]).sort());
+    expect(queue.map((entry) => entry.deleted)).toEqual([true, false, false]);
+    // The next sweep tries what is left again, and publishes nothing twice.
+    expect(await sweepWithReplay()).toEqual({ published: 0, replayed: 0, left: 2 });
+    expect(w.published).toHaveLength(2);
+    streams.destroy();
   });
 
   test('a publisher that dies holding a claim: others skip the entry until its lease expires, then publish it once', async () => {
