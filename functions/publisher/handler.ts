@@ -2,11 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { parsePublisherInput } from '../../shared/contracts/events';
 import type { Dependencies } from '../../shared/jobs/dependencies';
-import { publishInvoices, publishOutbox, replayFailedBatches, sweepOutbox, type FailedBatchSource, type PublishReport, type PublishRun } from '../../shared/jobs/publish';
+import { publishStreamRecord, replayFailedBatches, sweepOutbox, type FailedBatchSource, type PublishReport, type PublishRun } from '../../shared/jobs/publish';
 import { awsDependencies, awsFailedBatchSource } from '../../shared/runtime/aws-dependencies';
 import { withMiddlewares } from '../../shared/runtime/middleware';
 import { logger } from '../../shared/runtime/observability';
-import { invoicesFromStream, outboxEntriesFromStream } from '../../shared/store/dynamo-store';
 
 /** The edge's clock and lease length; tests pass a clock to let leases expire without waiting. */
 export interface PublisherOptions {
@@ -44,11 +43,9 @@ export function createPublisherHandler(deps: () => Dependencies, options: Publis
     // Partial batch response: a record that fails (and every later one, to keep order) is retried alone.
     for (const [index, record] of event.Records.entries()) {
       try {
-        const invoices = invoicesFromStream([record]);
-        if (invoices.length > 0) {
-          const report = await publishInvoices(deps(), invoices);
-          if (report.deferred > 0) logger.warn('invoice announcements left to the outbox sweep', { ...report });
-        } else logReport('stream', await publishOutbox(deps(), outboxEntriesFromStream([record]), run));
+        const handled = await publishStreamRecord(deps(), record, run);
+        if ('outbox' in handled) logReport('stream', handled.outbox);
+        else if (handled.invoices.deferred > 0) logger.warn('invoice announcements left to the outbox sweep', { ...handled.invoices });
       } catch (error) {
         logger.error('publish failed', error as Error);
         return { batchItemFailures: event.Records.slice(index).map((failed) => ({ itemIdentifier: failed.dynamodb?.SequenceNumber ?? '' })) };

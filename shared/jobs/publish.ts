@@ -143,6 +143,17 @@ export async function publishInvoices(deps: Dependencies, images: readonly Invoi
   return report;
 }
 
+/**
+ * Handles one record of the table's stream as the publisher's mapping delivers it: an invoice's
+ * insert is announced (`publishInvoices`), an outbox entry's insert claimed and published
+ * (`publishOutbox`); any other record is skipped. Throws when the record must be delivered again.
+ */
+export async function publishStreamRecord(deps: Dependencies, record: DynamoDBRecord, run: PublishRun): Promise<{ invoices: InvoiceReport } | { outbox: PublishReport }> {
+  const invoices = invoicesFromStream([record]);
+  if (invoices.length > 0) return { invoices: await publishInvoices(deps, invoices) };
+  return { outbox: await publishOutbox(deps, outboxEntriesFromStream([record]), run) };
+}
+
 /** A failed stream batch waiting in the on-failure queue, and how to remove it once replayed. */
 export interface FailedBatchMessage {
   /** The batch's coordinates; undefined when the message could not be read (it is kept, and counted). */
@@ -185,9 +196,8 @@ export async function replayFailedBatches(deps: Dependencies, source: FailedBatc
     }
     try {
       for (const record of await source.records(message.batch)) {
-        const invoices = invoicesFromStream([record]);
-        if (invoices.length > 0) report.invoicesPublished += (await publishInvoices(deps, invoices)).published;
-        else await publishOutbox(deps, outboxEntriesFromStream([record]), run);
+        const handled = await publishStreamRecord(deps, record, run);
+        if ('invoices' in handled) report.invoicesPublished += handled.invoices.published;
       }
     } catch {
       report.left += 1;

@@ -617,12 +617,10 @@ export class BillingStore {
   async applySteps(workspace: Workspace, steps: readonly BillingStep[], issuedAt: string, options: { once?: IdempotencyRecord } = {}): Promise<void> {
     for (const [index, step] of steps.entries()) {
       const once = options.once && index === steps.length - 1 ? options.once : undefined;
-      if (step.kind === 'invoice' && !once && this.writesInvoiceFirst(step)) {
-        const stored = this.invoicePuts(workspace.id, step.invoice, issuedAt);
-        if (stored.pages.length === 0) {
-          await this.writeInvoiceFirst(workspace, step, stored.invoice);
-          continue;
-        }
+      const stored = step.kind === 'invoice' || step.kind === 'purchase' ? this.invoicePuts(workspace.id, step.invoice, issuedAt) : undefined;
+      if (step.kind === 'invoice' && stored && stored.pages.length === 0 && !once && this.writesInvoiceFirst(step)) {
+        await this.writeInvoiceFirst(workspace, step, stored.invoice);
+        continue;
       }
       const items: TransactItem[] = step.subscription ? [{ Put: this.subscriptionPut(workspace, step.subscription) }] : [];
       // The request's idempotency record commits with its last write: both land or neither does.
@@ -634,8 +632,7 @@ export class BillingStore {
       // proration numbers, the invoice's page count.
       const dependents: ItemPut[] = [];
       if (step.kind === 'accrual') dependents.push(...step.prorations.map((proration) => this.prorationPut(workspace.id, proration)));
-      if (step.kind === 'invoice' || step.kind === 'purchase') {
-        const stored = this.invoicePuts(workspace.id, step.invoice, issuedAt);
+      if (stored && (step.kind === 'invoice' || step.kind === 'purchase')) {
         dependents.push(...stored.pages);
         // Every item here costs 2 WRU per KB (transactional): a quiet renewal is subscription and
         // invoice (`npm run capacity`). The invoice item is its own outbox: the table's stream
