@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Dependencies } from './dependencies';
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { FailedStreamBatch } from '../contracts/failed-batch';
-import { invoiceEventDetail, invoicesFromStream, outboxEntriesFromStream, type InvoiceImage, type OutboxEntry } from '../store/dynamo-store';
+import { invoiceEventDetail, publisherInsertOf, type InvoiceImage, type OutboxEntry } from '../store/dynamo-store';
 
 /**
  * How long a claim on an outbox entry holds. Longer than the publisher Lambda's timeout (30 s),
@@ -117,7 +117,7 @@ export interface InvoiceReport {
 }
 
 /**
- * Announces invoices the table's stream delivered (their item's INSERT; `invoicesFromStream`):
+ * Announces invoices the table's stream delivered (their item's INSERT; `publisherInsertOf`):
  * one `Invoice Issued` each, with the invoice id as `eventId`, in order. The invoice item is its
  * own outbox, so nothing is claimed or deleted: the stream delivers each record until its batch
  * succeeds, and the one duplicate this allows (a batch retried after some of its puts) carries
@@ -149,9 +149,9 @@ export async function publishInvoices(deps: Dependencies, images: readonly Invoi
  * (`publishOutbox`); any other record is skipped. Throws when the record must be delivered again.
  */
 export async function publishStreamRecord(deps: Dependencies, record: DynamoDBRecord, run: PublishRun): Promise<{ invoices: InvoiceReport } | { outbox: PublishReport }> {
-  const invoices = invoicesFromStream([record]);
-  if (invoices.length > 0) return { invoices: await publishInvoices(deps, invoices) };
-  return { outbox: await publishOutbox(deps, outboxEntriesFromStream([record]), run) };
+  const insert = publisherInsertOf(record);
+  if (insert && 'invoice' in insert) return { invoices: await publishInvoices(deps, [insert.invoice]) };
+  return { outbox: await publishOutbox(deps, insert ? [insert.outbox] : [], run) };
 }
 
 /** A failed stream batch waiting in the on-failure queue, and how to remove it once replayed. */

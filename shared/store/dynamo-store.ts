@@ -489,7 +489,7 @@ export class BillingStore {
   }
 
   /**
-   * The invoice a stream record's image holds (`invoicesFromStream`), its lines read back from
+   * The invoice a stream record's image holds (`publisherInsertOf`), its lines read back from
    * their pages when it has them: what the publisher announces.
    */
   async invoiceFromImage(image: InvoiceImage): Promise<Invoice> {
@@ -636,7 +636,7 @@ export class BillingStore {
         dependents.push(...stored.pages);
         // Every item here costs 2 WRU per KB (transactional): a quiet renewal is subscription and
         // invoice (`npm run capacity`). The invoice item is its own outbox: the table's stream
-        // hands its INSERT to the publisher (`invoicesFromStream`), so no entry is written for it
+        // hands its INSERT to the publisher (`publisherInsertOf`), so no entry is written for it
         // and none is claimed or deleted. The invoice's number was taken from the counter on an
         // item written here under its version (the subscription; without an active one, the
         // latest ended subscription or the balance: `invoiceCounterOf`), so it costs no extra item
@@ -1008,15 +1008,6 @@ export class BillingStore {
   }
 }
 
-/** Outbox entries from DynamoDB stream records (the publisher's trigger); other records are skipped. */
-export function outboxEntriesFromStream(records: ReadonlyArray<{ eventName?: string; dynamodb?: { NewImage?: Record<string, unknown> } }>): OutboxEntry[] {
-  return records
-    .filter((record) => record.eventName === 'INSERT' && record.dynamodb?.NewImage)
-    .map((record) => unmarshall(record.dynamodb?.NewImage as Parameters<typeof unmarshall>[0]))
-    .filter((item) => String(item.pk).startsWith('OUTBOX#'))
-    .map(outboxEntryOf);
-}
-
 /** An invoice item as a stream record carries it: its workspace, its item, and when it was issued. */
 export interface InvoiceImage {
   workspace: string;
@@ -1025,17 +1016,17 @@ export interface InvoiceImage {
 }
 
 /**
- * Invoice items inserted, from DynamoDB stream records (the publisher's trigger for `Invoice
- * Issued`); other records, and an invoice item's later modifications, are skipped.
+ * What a DynamoDB stream record means to the publisher, its image unmarshalled once: an invoice
+ * item inserted (the trigger of `Invoice Issued`), an outbox entry inserted, or nothing (any other
+ * item, and any later modification or removal).
  */
-export function invoicesFromStream(records: ReadonlyArray<{ eventName?: string; dynamodb?: { NewImage?: Record<string, unknown> } }>): InvoiceImage[] {
-  return records
-    .filter((record) => record.eventName === 'INSERT' && record.dynamodb?.NewImage)
-    .map((record) => unmarshall(record.dynamodb?.NewImage as Parameters<typeof unmarshall>[0]))
-    .flatMap((item) => {
-      const workspace = keys.workspaceOf(String(item.pk));
-      return workspace !== undefined && String(item.sk).startsWith(keys.invoicePrefix()) && typeof item.invoice === 'object' ? [{ workspace, item, issuedAt: String(item.issuedAt) }] : [];
-    });
+export function publisherInsertOf(record: { eventName?: string; dynamodb?: { NewImage?: Record<string, unknown> } }): { invoice: InvoiceImage } | { outbox: OutboxEntry } | undefined {
+  if (record.eventName !== 'INSERT' || !record.dynamodb?.NewImage) return undefined;
+  const item = unmarshall(record.dynamodb.NewImage as Parameters<typeof unmarshall>[0]);
+  if (String(item.pk).startsWith('OUTBOX#')) return { outbox: outboxEntryOf(item) };
+  const workspace = keys.workspaceOf(String(item.pk));
+  if (workspace === undefined || !String(item.sk).startsWith(keys.invoicePrefix()) || typeof item.invoice !== 'object') return undefined;
+  return { invoice: { workspace, item, issuedAt: String(item.issuedAt) } };
 }
 
 function outboxEntryOf(item: Record<string, unknown>): OutboxEntry {

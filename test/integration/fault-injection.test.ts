@@ -18,7 +18,7 @@ import { classifyError } from '../../shared/store/dynamo-errors';
 import { BillingStore, createDocumentClient } from '../../shared/store/dynamo-store';
 import { createTable } from '../../shared/store/table';
 import { describeFigures, replayWithFaults, type FaultReplayOptions } from '../../simulator/fault-replay';
-import { deliver, makeWorkspace, seed, setupDynamo, storedInvoices, subscribe, summary, type World } from './harness';
+import { deliver, makeWorkspace, seed, setupDynamo, storedInvoices, subscribe, summary, writesInvoice as writesInvoiceInput, type World } from './harness';
 
 const dynamo = setupDynamo();
 
@@ -69,10 +69,7 @@ const rangeOf = (call: Call) => call.input.ExpressionAttributeValues as { ':pk'?
 const readsProfile = (call: Call, workspace: string) =>
   (profileOf(call)?.pk === `WS#${workspace}` && profileOf(call)?.sk === 'PROFILE') || (rangeOf(call)?.[':pk'] === `WS#${workspace}` && rangeOf(call)?.[':to'] === 'PROFILE');
 /** A write of an invoice item: a transaction putting one, or the invoice-first PutItem of a quiet renewal. */
-const writesInvoice = (call: Call) =>
-  Array.isArray(call.input.TransactItems)
-    ? (call.input.TransactItems as Array<{ Put?: { Item?: { sk?: unknown } } }>).some((item) => String(item.Put?.Item?.sk ?? '').startsWith('INVOICE#'))
-    : /^Put/.test(call.command) && String((call.input.Item as { sk?: unknown } | undefined)?.sk ?? '').startsWith('INVOICE#');
+const writesInvoice = (call: Call) => writesInvoiceInput(call.input);
 
 async function sixSubscribedWorkspaces(): Promise<World> {
   const w = await dynamo.world();

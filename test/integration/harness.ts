@@ -170,8 +170,8 @@ export function setupDynamo(): { world(): Promise<World> } {
   };
 }
 
-/** True for a transaction that puts an invoice item, or the invoice-first PutItem of a quiet renewal. */
-function writesInvoice(input: unknown): boolean {
+/** True for a transaction that puts an invoice item, or the invoice-first PutItem of a quiet renewal (a command's input). */
+export function writesInvoice(input: unknown): boolean {
   if (typeof input !== 'object' || input === null) return false;
   if ('Item' in input && !('TransactItems' in input)) {
     const item = input.Item as { sk?: unknown } | undefined;
