@@ -180,7 +180,15 @@ async function main(): Promise<void> {
 
     // The samples: billed first by the same worker, which records their calls for the floors.
     for (let i = 0; i < sampleIds.length; i += 10) {
-      await queue.sendBatch(sampleIds.slice(i, i + 10).map((workspace) => ({ job: 'invoicing', workspace, sortKey: `${seeded.dueAt}#${workspace}`, scheduledTime: BENCH_RUN })));
+      await queue.sendBatch(
+        sampleIds.slice(i, i + 10).map((workspace) => ({
+          job: 'invoicing',
+          workspace,
+          sortKey: `${seeded.dueAt}#${workspace}`,
+          subscriptionId: seeded.subscriptionIdFor(workspace),
+          scheduledTime: BENCH_RUN,
+        })),
+      );
     }
     const recording = await runRole<WorkerResult>('worker', { ...workerInput, sampleIds }, handlers, workerEnv);
     const samples = sampleIds.map((id) => ({ id, calls: recording.recorded[id] ?? [] }));

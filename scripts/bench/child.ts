@@ -224,10 +224,12 @@ async function work(input: WorkerInput): Promise<WorkerResult> {
   const samples = new Set(input.sampleIds);
   const recorded: Record<string, RecordedCall[]> = Object.fromEntries(input.sampleIds.map((id) => [id, []]));
   if (samples.size > 0) {
-    // Records the calls naming a sample workspace (keys and invoice ids hold its id; the batch's
-    // shared catalog read names none), as DynamoDB receives them: marshalled.
+    // Records the calls naming a sample workspace (keys and invoice ids hold its id), as DynamoDB
+    // receives them: marshalled. The batch's shared reads (the catalog and every renewal's
+    // subscription and balances, one BatchGetItem) belong to no one workspace and are not replayed.
     doc.middlewareStack.add(
       (next, context) => async (args) => {
+        if (context.commandName === 'BatchGetItemCommand') return next(args);
         // Cheap first: the workspace partition the call addresses; the whole input only when that is not found.
         const pk = partitionOf(args.input as Input);
         const id = pk === undefined ? input.sampleIds.find((sample) => JSON.stringify(args.input).includes(sample)) : samples.has(pk.slice(3)) ? pk.slice(3) : undefined;

@@ -57,6 +57,8 @@ export interface SeedReport {
   itemsPerWorkspace: number;
   /** The instant the seeded subscriptions are due (their due-index entry is `<dueAt>#<workspace>`). */
   dueAt: string;
+  /** A seeded workspace's subscription id (the template's, cloned), as the dispatcher puts it in a work message. */
+  subscriptionIdFor: (workspace: string) => string;
 }
 
 /**
@@ -97,6 +99,8 @@ export async function seedWorkspaces(dynamo: LocalDynamo, tableName: string, ids
   if (!catalog || template.length === 0) throw new Error('the template workspace left no items to clone');
   const dueAt = template.find((item) => item.gsi1pk?.S?.startsWith('DUE#'))?.gsi1sk?.S?.split('#')[0];
   if (!dueAt) throw new Error('the template subscription has no due-index entry');
+  const templateSubscription = keys.subscriptionIdOf(template.find((item) => item.gsi1pk?.S?.startsWith('DUE#'))?.sk?.S);
+  if (!templateSubscription) throw new Error('the template due-index entry is not a subscription');
 
   const text = JSON.stringify(template);
   const requests: WriteRequest[] = [{ PutRequest: { Item: catalog } }];
@@ -120,5 +124,12 @@ export async function seedWorkspaces(dynamo: LocalDynamo, tableName: string, ids
     }),
   );
   client.destroy();
-  return { workspaces: ids.length, items: requests.length, ms: performance.now() - started, itemsPerWorkspace: template.length, dueAt };
+  return {
+    workspaces: ids.length,
+    items: requests.length,
+    ms: performance.now() - started,
+    itemsPerWorkspace: template.length,
+    dueAt,
+    subscriptionIdFor: (id) => cloneText(templateSubscription, TEMPLATE_ID, id, store.dueShards),
+  };
 }

@@ -7,7 +7,8 @@ import { describeZodError, idSchema, instantSchema, type JobInvocation } from '.
  * dispatcher sends one per due workspace; a worker rebuilds the run's invocation from it, so the
  * billing date and `issuedAt` are exactly those of the run that found the workspace due.
  * `sortKey` is the due-index entry the dispatcher saw (accrual removes its marker only while it
- * still has it). No deduplication id: a message delivered twice, or two runs dispatching the
+ * still has it). `subscriptionId` (a renewal's) lets the worker read the batch's subscriptions
+ * together; without it (an older dispatcher, an accrual) each is found by its workspace. No deduplication id: a message delivered twice, or two runs dispatching the
  * same workspace, bill it once, as every write is conditional on the subscription's version.
  */
 export const workMessageSchema = z
@@ -15,6 +16,8 @@ export const workMessageSchema = z
     job: z.enum(['invoicing', 'accrual']),
     workspace: idSchema,
     sortKey: z.string().max(300),
+    /** The subscription a renewal's due entry belongs to: the worker reads it with its batch's other reads (`readRenewalBatch`). */
+    subscriptionId: idSchema.optional(),
     /** The schedule's scheduled time, or for an on-demand run its `asOf` (a date or an instant). */
     scheduledTime: instantSchema.optional(),
     asOf: z.union([instantSchema, z.iso.date()]).optional(),

@@ -9,7 +9,7 @@ import { foldMembersInto, loadCatalog, loadMembers } from './context';
 import { withConflictRetry, type Dependencies } from './dependencies';
 import { DEFAULT_RETRY_POLICY, retryWithBackoff } from './retry';
 import { Money } from '../domain/money';
-import { balanceOf, type DueEntry, type DuePageCursor } from '../store/dynamo-store';
+import { balanceOf, type DueEntry, type DuePageCursor, type PrefetchedReads } from '../store/dynamo-store';
 
 /** The scheduled billing jobs. */
 export type JobName = 'invoicing' | 'accrual';
@@ -152,11 +152,26 @@ export type WorkspaceOutcome = JobReport['workspaces'][number];
  * the marker it was found by once its days are accrued (a period not renewed yet is finished by
  * a later run).
  */
-export async function billDueWorkspace(deps: Dependencies, job: JobName, invocation: JobInvocation, catalog: Catalog, entry: DueEntry, retrying: Retrying): Promise<WorkspaceOutcome | undefined> {
+export async function billDueWorkspace(
+  deps: Dependencies,
+  job: JobName,
+  invocation: JobInvocation,
+  catalog: Catalog,
+  entry: DueEntry,
+  retrying: Retrying,
+  prefetched?: PrefetchedReads,
+): Promise<WorkspaceOutcome | undefined> {
   const dryRun = 'dryRun' in invocation ? invocation.dryRun : false;
   const issuedAt = queryInstantFor(invocation);
+  // Reads made before the first attempt serve that attempt only: a re-plan or a retry reads afresh.
+  let unused = prefetched;
+  const take = () => {
+    const reads = unused;
+    unused = undefined;
+    return reads;
+  };
   const outcome = await retrying(async () => {
-    const done = await withConflictRetry(() => runForWorkspace(deps, job, invocation, catalog, entry.workspace, dryRun, issuedAt));
+    const done = await withConflictRetry(() => runForWorkspace(deps, job, invocation, catalog, entry.workspace, dryRun, issuedAt, take()));
     if (done && job === 'accrual' && !dryRun && entry.sortKey && done.caughtUp) await deps.store.clearAccrualMarker(entry.workspace, entry.sortKey);
     return done;
   });
@@ -242,10 +257,13 @@ async function runForWorkspace(
   workspaceId: string,
   dryRun: boolean,
   issuedAt: string,
+  prefetched?: PrefetchedReads,
 ): Promise<(JobReport['workspaces'][number] & { caughtUp: boolean }) | undefined> {
   // The subscription first: it says from which date the member history must be read, and that
-  // one Query brings the profile too (`loadMembers`).
-  const subscription = await deps.store.getActiveSubscription(workspaceId);
+  // one Query brings the profile too (`loadMembers`). A batch's read of the subscription its due
+  // entry names stands in for the lookup only while that one is still the active one.
+  const usable = prefetched?.subscription?.status === 'active' ? prefetched : undefined;
+  const subscription = usable?.subscription ?? (await deps.store.getActiveSubscription(workspaceId));
   if (!subscription) {
     const workspace = await deps.store.getWorkspace(workspaceId);
     return workspace && { workspace: workspaceId, asOf: billingDateFor(invocation, workspace.timezone), invoices: [], prorations: [], caughtUp: true };
@@ -253,7 +271,7 @@ async function runForWorkspace(
   const [loaded, unbilled, storedBalance] = await Promise.all([
     loadMembers(deps.store, workspaceId, subscription),
     deps.store.listUnbilledProrations(subscription),
-    deps.store.getStoredBalance(workspaceId),
+    usable ? usable.storedBalance : deps.store.getStoredBalance(workspaceId),
   ]);
   const workspace = loaded.read.workspace;
   if (!workspace) return undefined;

@@ -1,7 +1,8 @@
 import type { Catalog } from '../domain/catalog';
 import type { JobInvocation } from '../contracts/events';
 import { invocationOf, type WorkMessage } from '../contracts/work-message';
-import type { DueEntry } from '../store/dynamo-store';
+import type { DueEntry, PrefetchedReads } from '../store/dynamo-store';
+import { loadCatalog } from './context';
 import { billDueWorkspace, DUE_PAGE_SIZE, dueKindOf, MAX_REPORTED_FAILURES, queryInstantFor, retryingFor, type JobName, type Retrying, type WorkspaceOutcome } from './billing-jobs';
 import type { Dependencies } from './dependencies';
 
@@ -66,6 +67,7 @@ export async function dispatchBillingRun(deps: Dependencies, queue: WorkQueue, j
     job,
     workspace: entry.workspace,
     sortKey: entry.sortKey,
+    ...(job === 'invoicing' && entry.subscriptionId !== undefined ? { subscriptionId: entry.subscriptionId } : {}),
     ...('scheduledTime' in invocation ? { scheduledTime: instant } : { asOf: invocation.asOf }),
   });
   const shards = Array.from({ length: deps.store.dueShards }, (_, shard) => shard);
@@ -126,6 +128,40 @@ async function sendWithRetries(queue: WorkQueue, batch: readonly WorkMessage[], 
  * SQS then redelivers that message alone and, after the queue's `maxReceiveCount`, parks it in the
  * dead-letter queue.
  */
-export async function billWorkMessage(deps: Dependencies, message: WorkMessage, catalog: Catalog, retrying: Retrying): Promise<WorkspaceOutcome | undefined> {
-  return billDueWorkspace(deps, message.job, invocationOf(message), catalog, { workspace: message.workspace, sortKey: message.sortKey }, retrying);
+export async function billWorkMessage(deps: Dependencies, message: WorkMessage, catalog: Catalog, retrying: Retrying, prefetched?: PrefetchedReads): Promise<WorkspaceOutcome | undefined> {
+  return billDueWorkspace(deps, message.job, invocationOf(message), catalog, { workspace: message.workspace, sortKey: message.sortKey }, retrying, prefetched);
+}
+
+/** What a worker batch read once for all its messages (`readWorkBatch`). */
+export interface WorkBatchReads {
+  /** The catalog, read once per batch. */
+  catalog: () => Promise<Catalog>;
+  /** Per workspace, the renewal reads made for it with the batch's (absent: it reads its own). */
+  prefetched: ReadonlyMap<string, PrefetchedReads>;
+}
+
+/**
+ * A worker batch's shared reads: the catalog and every renewal's subscription and balances in one
+ * `BatchGetItem` (`readRenewalBatch`), so that a quiet renewal sends one request of its own for
+ * reading (its member tail and profile) besides its two writes. The batch read is an optimisation
+ * only: if it fails, each workspace reads its own, and the catalog is read alone (retried like any
+ * read; a missing catalog fails each message as the one-workspace path does).
+ */
+export async function readWorkBatch(deps: Dependencies, messages: readonly WorkMessage[], retrying: Retrying): Promise<WorkBatchReads> {
+  const renewals = messages.flatMap((message) =>
+    message.job === 'invoicing' && message.subscriptionId !== undefined ? [{ workspace: message.workspace, subscriptionId: message.subscriptionId }] : [],
+  );
+  let read: Awaited<ReturnType<Dependencies['store']['readRenewalBatch']>> | undefined;
+  if (renewals.length > 0) {
+    try {
+      read = await deps.store.readRenewalBatch(renewals);
+    } catch {
+      read = undefined;
+    }
+  }
+  let catalog: Promise<Catalog> | undefined = read?.catalog ? Promise.resolve(read.catalog) : undefined;
+  return {
+    catalog: () => (catalog ??= retrying(() => loadCatalog(deps.store))),
+    prefetched: read?.workspaces ?? new Map(),
+  };
 }

@@ -1,11 +1,9 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { parseWorkMessage } from '../contracts/work-message';
-import type { Catalog } from '../domain/catalog';
+import { parseWorkMessage, type WorkMessage } from '../contracts/work-message';
 import { addOutcome, describeError, emptySummary, MAX_REPORTED_FAILURES, retryingFor, type JobName, type RunSummary } from '../jobs/billing-jobs';
-import { loadCatalog } from '../jobs/context';
 import type { Dependencies } from '../jobs/dependencies';
-import { billWorkMessage } from '../jobs/fan-out';
+import { billWorkMessage, readWorkBatch } from '../jobs/fan-out';
 import type { Clock } from './job-handler';
 import { billingMetrics, noMetrics, type MetricsSink } from './metrics';
 import { logger } from './observability';
@@ -47,18 +45,26 @@ export function createWorkerHandler(deps: () => Dependencies, options: WorkerOpt
     const dependencies = deps();
     const report: WorkerBatchReport = { summaries: {}, failures: [] };
     const lag: Partial<Record<JobName, number>> = {};
-    let catalog: Promise<Catalog> | undefined;
     const retrying = retryingFor(dependencies, () => undefined);
+    // The batch's shared reads (catalog, renewals' subscriptions and balances) in one request; a
+    // malformed message is left to its record's handler, which reports it.
+    const parsed = new Map<string, WorkMessage>();
+    for (const record of event.Records) {
+      try {
+        parsed.set(record.messageId, parseWorkMessage(record.body));
+      } catch {
+        // Reported by recordHandler below.
+      }
+    }
+    const shared = await readWorkBatch(dependencies, [...parsed.values()], retrying);
     const recordHandler = async (record: SQSRecord): Promise<void> => {
       let workspace: string | undefined;
       let job: JobName | undefined;
       try {
-        const message = parseWorkMessage(record.body);
+        const message = parsed.get(record.messageId) ?? parseWorkMessage(record.body);
         workspace = message.workspace;
         job = message.job;
-        // One catalog read per batch, shared by its messages (and retried like any read).
-        catalog ??= retrying(() => loadCatalog(dependencies.store));
-        const outcome = await billWorkMessage(dependencies, message, await catalog, retrying);
+        const outcome = await billWorkMessage(dependencies, message, await shared.catalog(), retrying, shared.prefetched.get(message.workspace));
         const summary = (report.summaries[message.job] ??= emptySummary());
         if (outcome) addOutcome(summary, outcome);
         const dueAt = Date.parse(message.sortKey.split('#')[0]);

@@ -1,5 +1,5 @@
 import { DynamoDBClient, TransactionCanceledException, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { startOfDateInstant, type IsoDate } from '../domain/calendar';
 import type { Catalog, Workspace } from '../domain/catalog';
@@ -441,11 +441,7 @@ export class BillingStore {
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       ExpressionAttributeValues: { ':pk': keys.workspace(ws).pk, ':prefix': keys.subscriptionPrefix() },
     });
-    // A subscription stored before invoices were numbered starts its numbers at 1.
-    const states = items.map((item) => {
-      const state = item.state as Omit<SubscriptionState, 'nextInvoiceSeq'> & { nextInvoiceSeq?: number };
-      return { ...state, nextInvoiceSeq: state.nextInvoiceSeq ?? 1 };
-    });
+    const states = items.map(subscriptionOf);
     const active = states.find((state) => state.status === 'active');
     if (active) return { active };
     const previous = states.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0))[0];
@@ -477,6 +473,42 @@ export class BillingStore {
   async getStoredBalance(ws: string): Promise<StoredBalance | undefined> {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.balance(ws) }));
     return out.Item?.balance as StoredBalance | undefined;
+  }
+
+  /**
+   * One worker batch's renewal reads in one `BatchGetItem` (100 keys a request): the catalog and,
+   * per workspace, the subscription its due entry names and its balances item, read as the
+   * one-workspace path reads them (eventually consistent; a stale read fails its write's condition
+   * and the caller re-plans from fresh reads). A workspace is in `workspaces` only when both its
+   * keys were answered (a key left unprocessed under throttling is read the usual way instead);
+   * `catalog` is undefined when the catalog was not answered or is not configured.
+   */
+  async readRenewalBatch(requests: ReadonlyArray<{ workspace: string; subscriptionId: string }>): Promise<RenewalBatchRead> {
+    const unique = [...new Map(requests.map((request) => [request.workspace, request])).values()];
+    const wanted = [keys.catalog(), ...unique.flatMap((request) => [keys.subscription(request.workspace, request.subscriptionId), keys.balance(request.workspace)])];
+    const found = new Map<string, Record<string, unknown>>();
+    const answered = new Set<string>();
+    const id = (key: { pk: unknown; sk: unknown }) => `${String(key.pk)}|${String(key.sk)}`;
+    for (let start = 0; start < wanted.length; start += BATCH_GET_KEYS) {
+      const chunk = wanted.slice(start, start + BATCH_GET_KEYS);
+      const out = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: chunk } } }));
+      const unprocessed = new Set((out.UnprocessedKeys?.[this.tableName]?.Keys ?? []).map((key) => id(key as { pk: unknown; sk: unknown })));
+      for (const key of chunk) if (!unprocessed.has(id(key))) answered.add(id(key));
+      for (const item of out.Responses?.[this.tableName] ?? []) found.set(id(item as { pk: unknown; sk: unknown }), item);
+    }
+    const read: RenewalBatchRead = { workspaces: new Map() };
+    if (answered.has(id(keys.catalog()))) read.catalog = found.get(id(keys.catalog()))?.catalog as Catalog | undefined;
+    for (const request of unique) {
+      const subscriptionKey = id(keys.subscription(request.workspace, request.subscriptionId));
+      const balanceKey = id(keys.balance(request.workspace));
+      if (!answered.has(subscriptionKey) || !answered.has(balanceKey)) continue;
+      const subscription = found.get(subscriptionKey);
+      read.workspaces.set(request.workspace, {
+        subscription: subscription ? subscriptionOf(subscription) : undefined,
+        storedBalance: found.get(balanceKey)?.balance as StoredBalance | undefined,
+      });
+    }
+    return read;
   }
 
   async listInvoices(ws: string): Promise<Invoice[]> {
@@ -597,12 +629,13 @@ export class BillingStore {
         IndexName: 'gsi1',
         KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk <= :until',
         ExpressionAttributeValues: { ':pk': keys.duePartition(kind, shard), ':until': `${instant}#\uffff` },
-        ProjectionExpression: 'gsi1sk',
+        // The table's sort key is in every index entry: a renewal's names its subscription.
+        ProjectionExpression: 'gsi1sk, sk',
         ExclusiveStartKey: cursor,
         Limit: limit,
       }),
     );
-    const entries = (out.Items ?? []).map((item) => dueEntryOf(String(item.gsi1sk)));
+    const entries = (out.Items ?? []).map((item) => dueEntryOf(String(item.gsi1sk), typeof item.sk === 'string' ? item.sk : undefined));
     return { entries, cursor: out.LastEvaluatedKey };
   }
 
@@ -1053,6 +1086,31 @@ export type DuePageCursor = Record<string, unknown>;
 export interface DueEntry {
   workspace: string;
   sortKey: string;
+  /** The subscription a renewal entry belongs to (its item is the index entry); none for an accrual marker. */
+  subscriptionId?: string;
+}
+
+/** What `readRenewalBatch` read for one workspace. */
+export interface PrefetchedReads {
+  /** The subscription under the key asked, as stored (undefined: no such item). */
+  subscription?: SubscriptionState;
+  /** The balances item (undefined: never written). */
+  storedBalance?: StoredBalance;
+}
+
+/** A worker batch's reads (`BillingStore.readRenewalBatch`). */
+export interface RenewalBatchRead {
+  catalog?: Catalog;
+  workspaces: Map<string, PrefetchedReads>;
+}
+
+/** DynamoDB's limit of keys per `BatchGetItem`. */
+const BATCH_GET_KEYS = 100;
+
+/** A subscription from its item; one stored before invoices were numbered starts its numbers at 1. */
+function subscriptionOf(item: Record<string, unknown>): SubscriptionState {
+  const state = item.state as Omit<SubscriptionState, 'nextInvoiceSeq'> & { nextInvoiceSeq?: number };
+  return { ...state, nextInvoiceSeq: state.nextInvoiceSeq ?? 1 };
 }
 
 /** One page of a due-index shard (`BillingStore.findDuePage`). */
@@ -1061,6 +1119,7 @@ export interface DuePage {
   cursor: DuePageCursor | undefined;
 }
 
-function dueEntryOf(sortKey: string): DueEntry {
-  return { workspace: sortKey.split('#').slice(1).join('#'), sortKey };
+function dueEntryOf(sortKey: string, tableSortKey?: string): DueEntry {
+  const subscriptionId = keys.subscriptionIdOf(tableSortKey);
+  return { workspace: sortKey.split('#').slice(1).join('#'), sortKey, ...(subscriptionId !== undefined ? { subscriptionId } : {}) };
 }

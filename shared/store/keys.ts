@@ -43,6 +43,8 @@ export const keys = {
   memberRange: (ws: string, fromDate?: string) => ({ pk: wsPk(ws), from: fromDate ? `MEMBER#${fromDate}` : 'MEMBER#', to: 'PROFILE' }),
   subscription: (ws: string, subscriptionId: string) => ({ pk: wsPk(ws), sk: `SUB#${subscriptionId}` }),
   subscriptionPrefix: () => 'SUB#',
+  /** The subscription id of a `SUB#<id>` sort key; undefined for any other (or none). */
+  subscriptionIdOf: (sk: string | undefined) => (sk?.startsWith('SUB#') ? sk.slice('SUB#'.length) : undefined),
   accrualMarker: (ws: string) => ({ pk: wsPk(ws), sk: 'ACCRUE' }),
   proration: (ws: string, subscriptionId: string, seq: number) => ({ pk: wsPk(ws), sk: `${prorationPrefix(subscriptionId)}${String(seq).padStart(8, '0')}` }),
   prorationPrefix,
