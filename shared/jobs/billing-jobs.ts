@@ -150,7 +150,8 @@ export type WorkspaceOutcome = JobReport['workspaces'][number];
  * fan-out workers. A conflict reloads and re-plans (`withConflictRetry`); a transient error
  * retries the workspace after a backoff (`retrying`); what still fails is thrown. Accrual removes
  * the marker it was found by once its days are accrued (a period not renewed yet is finished by
- * a later run).
+ * a later run). `prefetched` (a worker batch's shared read of the subscription the due entry
+ * names and of the balances) stands in for those reads on the first attempt only.
  */
 export async function billDueWorkspace(
   deps: Dependencies,

@@ -3,7 +3,7 @@ import type { JobInvocation } from '../contracts/events';
 import { invocationOf, type WorkMessage } from '../contracts/work-message';
 import type { DueEntry, PrefetchedReads } from '../store/dynamo-store';
 import { loadCatalog } from './context';
-import { billDueWorkspace, DUE_PAGE_SIZE, dueKindOf, MAX_REPORTED_FAILURES, queryInstantFor, retryingFor, type JobName, type Retrying, type WorkspaceOutcome } from './billing-jobs';
+import { billDueWorkspace, describeError, DUE_PAGE_SIZE, dueKindOf, MAX_REPORTED_FAILURES, queryInstantFor, retryingFor, type JobName, type Retrying, type WorkspaceOutcome } from './billing-jobs';
 import type { Dependencies } from './dependencies';
 
 /** SQS takes at most 10 messages per `SendMessageBatch`. */
@@ -138,6 +138,8 @@ export interface WorkBatchReads {
   catalog: () => Promise<Catalog>;
   /** Per workspace, the renewal reads made for it with the batch's (absent: it reads its own). */
   prefetched: ReadonlyMap<string, PrefetchedReads>;
+  /** Why the batch read failed, if it did (each workspace then read its own). */
+  error?: string;
 }
 
 /**
@@ -152,16 +154,18 @@ export async function readWorkBatch(deps: Dependencies, messages: readonly WorkM
     message.job === 'invoicing' && message.subscriptionId !== undefined ? [{ workspace: message.workspace, subscriptionId: message.subscriptionId }] : [],
   );
   let read: Awaited<ReturnType<Dependencies['store']['readRenewalBatch']>> | undefined;
+  let error: string | undefined;
   if (renewals.length > 0) {
     try {
       read = await deps.store.readRenewalBatch(renewals);
-    } catch {
-      read = undefined;
+    } catch (failure) {
+      error = describeError(failure);
     }
   }
   let catalog: Promise<Catalog> | undefined = read?.catalog ? Promise.resolve(read.catalog) : undefined;
   return {
     catalog: () => (catalog ??= retrying(() => loadCatalog(deps.store))),
     prefetched: read?.workspaces ?? new Map(),
+    ...(error !== undefined ? { error } : {}),
   };
 }

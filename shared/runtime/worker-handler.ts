@@ -57,6 +57,7 @@ export function createWorkerHandler(deps: () => Dependencies, options: WorkerOpt
       }
     }
     const shared = await readWorkBatch(dependencies, [...parsed.values()], retrying);
+    if (shared.error) logger.warn('batch read failed; each workspace reads its own', { messages: event.Records.length, errorMessage: shared.error });
     const recordHandler = async (record: SQSRecord): Promise<void> => {
       let workspace: string | undefined;
       let job: JobName | undefined;

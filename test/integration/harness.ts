@@ -74,6 +74,8 @@ export interface World {
   scan(): Promise<Array<Record<string, unknown>>>;
   /** A document client on the table's endpoint, to write items as an earlier version did. */
   rawClient: DynamoDBDocumentClient;
+  /** A fresh document client on the table's endpoint (destroyed with the world), to meter or fault a store of its own. */
+  newClient(): DynamoDBDocumentClient;
   /** DynamoDB Local's endpoint, for child processes (`npm run configure`). */
   endpoint: string;
   /** The table's stream, as the publisher's event source mapping reads it. */
@@ -136,6 +138,7 @@ export function setupDynamo(): { world(): Promise<World> } {
         },
         published,
         rawClient: scanClient,
+        newClient: client,
         endpoint: local.endpoint,
         newStore,
         newDeps: () => ({ store: newStore(), publisher }),
