@@ -296,7 +296,10 @@ async function work(input: WorkerInput): Promise<WorkerResult> {
  * low-level SDK calls: no store, no core, no marshalling of documents, no Powertools.
  */
 async function floor(input: FloorInput): Promise<FloorResult> {
-  const client = new DynamoDBClient(input.config);
+  // The bare SDK at its fastest: each command's middleware stack resolved once (`cacheMiddleware`,
+  // as the store's client does it), no logger middleware.
+  const client = new DynamoDBClient({ ...input.config, cacheMiddleware: true });
+  client.middlewareStack.remove('loggerMiddleware');
   const meter = meterCapacity(client);
   const plans = input.samples.map((sample) => ({ id: sample.id, calls: sample.calls.filter((call) => !input.writesOnly || WRITE_COMMANDS.has(call.command)) }));
   // Every request is built before the timing: the floor is the SDK and DynamoDB Local, not the cloning.

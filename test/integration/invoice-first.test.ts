@@ -6,6 +6,7 @@
  * invoice that was written is the one that counts: it is billed once, announced once, its number
  * is not reused, and the subscription ends as that invoice planned it.
  */
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Catalog } from '../../shared/domain/catalog';
 import { defaultInvoicePrefix, type Invoice } from '../../shared/domain/invoice';
 import { runBillingJob } from '../../shared/jobs/billing-jobs';
@@ -88,6 +89,17 @@ describe('an invoice written first, its subscription not (DynamoDB Local)', () =
     const february = await runBillingJob(w.deps, 'invoicing', { scheduledTime: '2027-02-01T00:05:00Z' });
     expect(summary(february.workspaces.flatMap((entry) => entry.invoices))).toEqual([{ kind: 'renewal', date: '2027-02-01', amountDue: '210.00' }]);
     await expectNumberedAndAnnouncedOnce(w, 3);
+  });
+
+  test('a commit stored as a map (before it was kept as JSON) is completed the same way', async () => {
+    const w = await renewalWaitingForItsSubscription();
+    const [waiting] = (await w.scan()).filter((item) => typeof item.commit === 'string');
+    expect(waiting).toBeDefined();
+    await w.rawClient.send(new PutCommand({ TableName: w.tableName, Item: { ...waiting, commit: JSON.parse(String(waiting.commit)) } }));
+    const retry = await runBillingJob(w.deps, 'invoicing', { scheduledTime: '2027-01-01T01:05:00Z' });
+    expect(retry.workspaces.flatMap((entry) => entry.invoices)).toEqual([]);
+    expect((await w.store.getActiveSubscription('acme'))?.nextInvoiceSeq).toBe(3);
+    await expectNumberedAndAnnouncedOnce(w, 2);
   });
 
   test('a credit pack bought before any retry completes the renewal first and takes the next number', async () => {
