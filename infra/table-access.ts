@@ -11,9 +11,9 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
  * There is no `TransactWriteItems` IAM action: DynamoDB authorizes each item of a transaction by
  * its own action (Put → PutItem, Update → UpdateItem, Delete → DeleteItem, ConditionCheck →
  * ConditionCheckItem), so `BillingStore.applySteps` needs only the item actions listed here.
- * `BatchGetItem` is not used by any store method, so no function gets it.
+ * `BatchGetItem` is the worker's alone: a batch's shared read (`BillingStore.readRenewalBatch`).
  */
-export type TableAction = 'GetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'ConditionCheckItem';
+export type TableAction = 'GetItem' | 'BatchGetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'ConditionCheckItem';
 
 /** What one function may do on the table; see {@link TABLE_ACCESS}. */
 export interface TableAccess {
@@ -49,8 +49,9 @@ export const TABLE_ACCESS = {
   invoicing: { actions: BILLING_ACTIONS, queryDueIndex: true },
   accrual: { actions: BILLING_ACTIONS, queryDueIndex: true },
   changes: { actions: BILLING_ACTIONS, queryDueIndex: false },
-  // Bills the one workspace a message names: the same writes as the jobs, never the due index.
-  worker: { actions: BILLING_ACTIONS, queryDueIndex: false },
+  // Bills the one workspace a message names: the same writes as the jobs, never the due index;
+  // a batch's subscriptions, balances and catalog are read together (BatchGetItem on the table).
+  worker: { actions: ['BatchGetItem', ...BILLING_ACTIONS], queryDueIndex: false },
   publisher: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'], queryDueIndex: false },
 } as const satisfies Record<string, TableAccess>;
 

@@ -527,7 +527,8 @@ describe('least privilege', () => {
         '*': XRAY,
         // The event source mapping's consumer actions (granted by SqsEventSource), on the work queue only.
         WorkQueue: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
-        table: TABLE_ITEM_ACTIONS,
+        // The batch's shared read (`readRenewalBatch`) besides the billing actions.
+        table: ['dynamodb:BatchGetItem', ...TABLE_ITEM_ACTIONS],
         'table key': TABLE_KEY_WRITER,
       },
     ],
