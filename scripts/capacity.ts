@@ -1,6 +1,6 @@
 import '../simulator/quiet';
 import { parseArgs } from 'node:util';
-import { measureCapacity, type OperationCost } from '../simulator/capacity-scenarios';
+import { formatCapacity, measureCapacity } from '../simulator/capacity-scenarios';
 import { startLocalDynamo } from '../simulator/dynamo-local';
 
 /**
@@ -16,37 +16,7 @@ async function main(): Promise<void> {
   const dynamo = await startLocalDynamo();
   try {
     const figures = await measureCapacity(dynamo, workspaces);
-    const row = (name: string, cost: OperationCost) => {
-      const ops = Object.entries(cost.detail.byOperation)
-        .map(([op, units]) => `${op} ×${(units.calls / workspaces).toFixed(1)}`)
-        .join(', ');
-      const targets = Object.entries(cost.detail.byTarget)
-        .map(([target, units]) => `${target.split('/')[1] ?? 'table'} ${(units.wru / workspaces).toFixed(1)} WRU ${(units.rru / workspaces).toFixed(1)} RRU`)
-        .join(', ');
-      console.log(`${name.padEnd(28)} ${cost.wru.toFixed(1).padStart(5)} WRU ${cost.rru.toFixed(1).padStart(5)} RRU  ${ops}  [${targets}]`);
-    };
-    console.log(`capacity per workspace, DynamoDB Local, ${workspaces} workspaces per scenario`);
-    row('quiet monthly renewal', figures.quietRenewal);
-    row('  + publishing its event', figures.quietRenewalPublish);
-    const allIn = figures.quietRenewal.wru + figures.quietRenewalPublish.wru;
-    console.log(
-      `${'  = all in'.padEnd(28)} ${allIn.toFixed(1).padStart(5)} WRU ${figures.quietRenewal.rru.toFixed(1).padStart(5)} RRU  (renewal and the publisher's writes; the publisher's stream path reads nothing)`,
-    );
-    row('quiet, 1 month of churn', figures.quietRenewalWithMonthOfHistory);
-    row(`quiet, ${figures.historyMonths} months of churn`, figures.quietRenewalWithHistory);
-    row('renewal with a proration', figures.renewalWithProrations);
-    row('true-up (annual plan)', figures.trueUp);
-    row('accrual step (1 proration)', figures.accrualStep);
-    row('member event (ingest)', figures.memberEvent);
-    console.log(
-      `each scheduled run, once: ${figures.runFixed.rru.toFixed(1)} RRU in ${figures.runFixed.calls} requests (catalog and due index; 16 shards in the stack: 16 queries), shared by every workspace due`,
-    );
-    console.log(
-      `largest item of each kind (bytes): ${Object.entries(figures.itemBytes)
-        .sort()
-        .map(([kind, bytes]) => `${kind} ${bytes}`)
-        .join(', ')}`,
-    );
+    for (const line of formatCapacity(figures)) console.log(line);
   } finally {
     await dynamo.stop();
   }

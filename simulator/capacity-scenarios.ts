@@ -250,3 +250,39 @@ export async function measureCapacity(dynamo: LocalDynamo, workspaces = 10, pref
     for (const stream of streams) stream.destroy();
   }
 }
+
+/**
+ * `measureCapacity`'s figures as the lines `npm run capacity` and `npm run bench` print: per
+ * workspace, each operation's WRU and RRU, its requests, and the base table's and index's shares;
+ * the run's fixed reads; the largest item of each kind.
+ */
+export function formatCapacity(figures: CapacityFigures): string[] {
+  const n = figures.workspaces;
+  const row = (name: string, cost: OperationCost) => {
+    const ops = Object.entries(cost.detail.byOperation)
+      .map(([op, units]) => `${op} ×${(units.calls / n).toFixed(1)}`)
+      .join(', ');
+    const targets = Object.entries(cost.detail.byTarget)
+      .map(([target, units]) => `${target.split('/')[1] ?? 'table'} ${(units.wru / n).toFixed(1)} WRU ${(units.rru / n).toFixed(1)} RRU`)
+      .join(', ');
+    return `${name.padEnd(28)} ${cost.wru.toFixed(1).padStart(5)} WRU ${cost.rru.toFixed(1).padStart(5)} RRU  ${ops}  [${targets}]`;
+  };
+  const allIn = figures.quietRenewal.wru + figures.quietRenewalPublish.wru;
+  return [
+    `capacity per workspace, DynamoDB Local, ${n} workspaces per scenario`,
+    row('quiet monthly renewal', figures.quietRenewal),
+    row('  + publishing its event', figures.quietRenewalPublish),
+    `${'  = all in'.padEnd(28)} ${allIn.toFixed(1).padStart(5)} WRU ${figures.quietRenewal.rru.toFixed(1).padStart(5)} RRU  (renewal and the publisher's writes; the publisher's stream path reads nothing)`,
+    row('quiet, 1 month of churn', figures.quietRenewalWithMonthOfHistory),
+    row(`quiet, ${figures.historyMonths} months of churn`, figures.quietRenewalWithHistory),
+    row('renewal with a proration', figures.renewalWithProrations),
+    row('true-up (annual plan)', figures.trueUp),
+    row('accrual step (1 proration)', figures.accrualStep),
+    row('member event (ingest)', figures.memberEvent),
+    `each scheduled run, once: ${figures.runFixed.rru.toFixed(1)} RRU in ${figures.runFixed.calls} requests (catalog and due index; 16 shards in the stack: 16 queries), shared by every workspace due`,
+    `largest item of each kind (bytes): ${Object.entries(figures.itemBytes)
+      .sort()
+      .map(([kind, bytes]) => `${kind} ${bytes}`)
+      .join(', ')}`,
+  ];
+}
