@@ -8,8 +8,9 @@ import { describeZodError, idSchema, instantSchema, type JobInvocation } from '.
  * billing date and `issuedAt` are exactly those of the run that found the workspace due.
  * `sortKey` is the due-index entry the dispatcher saw (accrual removes its marker only while it
  * still has it). `subscriptionId` (a renewal's) lets the worker read the batch's subscriptions
- * together; without it (an older dispatcher, an accrual) each is found by its workspace. No deduplication id: a message delivered twice, or two runs dispatching the
- * same workspace, bill it once, as every write is conditional on the subscription's version.
+ * together; without it (an older dispatcher, an accrual) each is found by its workspace. No
+ * deduplication id: a message delivered twice, or two runs dispatching the same workspace, bill it
+ * once, as every write is conditional on the subscription's version.
  */
 export const workMessageSchema = z
   .strictObject({

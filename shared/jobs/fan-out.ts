@@ -1,7 +1,7 @@
 import type { Catalog } from '../domain/catalog';
 import type { JobInvocation } from '../contracts/events';
 import { invocationOf, type WorkMessage } from '../contracts/work-message';
-import type { DueEntry, PrefetchedReads } from '../store/dynamo-store';
+import type { DueEntry, PrefetchedReads, RenewalBatchRead } from '../store/dynamo-store';
 import { loadCatalog } from './context';
 import { billDueWorkspace, describeError, DUE_PAGE_SIZE, dueKindOf, MAX_REPORTED_FAILURES, queryInstantFor, retryingFor, type JobName, type Retrying, type WorkspaceOutcome } from './billing-jobs';
 import type { Dependencies } from './dependencies';
@@ -153,7 +153,7 @@ export async function readWorkBatch(deps: Dependencies, messages: readonly WorkM
   const renewals = messages.flatMap((message) =>
     message.job === 'invoicing' && message.subscriptionId !== undefined ? [{ workspace: message.workspace, subscriptionId: message.subscriptionId }] : [],
   );
-  let read: Awaited<ReturnType<Dependencies['store']['readRenewalBatch']>> | undefined;
+  let read: RenewalBatchRead | undefined;
   let error: string | undefined;
   if (renewals.length > 0) {
     try {

@@ -14,25 +14,14 @@ import { createWorkerHandler, type WorkerBatchReport } from '../../shared/runtim
 import { BillingStore } from '../../shared/store/dynamo-store';
 import { meterCapacity } from '../../simulator/capacity-meter';
 import { InProcessQueue } from '../../simulator/in-process-queue';
-import { deliver, makeWorkspace, seed, setupDynamo, type World } from './harness';
+import { seedMonthlyWorkspaces, setupDynamo, type World } from './harness';
 
 const dynamo = setupDynamo();
 
 const RENEWAL_RUN = '2027-01-01T00:05:00Z';
 
-/** `count` workspaces, one owner each, subscribed on Dec 1 (renewal due on Jan 1). */
-async function seedWorkspaces(w: World, count: number): Promise<string[]> {
-  const ids = Array.from({ length: count }, (_, i) => `bw-${String(i).padStart(2, '0')}`);
-  await seed(
-    w.store,
-    ids.map((id) => makeWorkspace({ id, name: id })),
-  );
-  for (const id of ids) {
-    await deliver(w.deps, 'member.joined', '2026-12-01T08:00:00Z', { workspace: id, member: 'u1', role: 'owner' }, `join-${id}`);
-    await deliver(w.deps, 'subscription.started', '2026-12-01T09:00:00Z', { workspace: id, plan: 'upro-monthly' }, `start-${id}`);
-  }
-  return ids;
-}
+/** `count` monthly workspaces renewing on Jan 1 (`seedMonthlyWorkspaces`). */
+const seedWorkspaces = (w: World, count: number) => seedMonthlyWorkspaces(w, count, 'bw');
 
 async function renewals(w: World): Promise<Map<string, number>> {
   const counts = new Map<string, number>();

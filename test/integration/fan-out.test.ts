@@ -15,31 +15,14 @@ import { METRIC, type MetricPoint } from '../../shared/runtime/metrics';
 import { createWorkerHandler, type WorkerBatchReport } from '../../shared/runtime/worker-handler';
 import { keys } from '../../shared/store/keys';
 import { InProcessQueue } from '../../simulator/in-process-queue';
-import { deliver, lambdaContext, makeWorkspace, seed, setupDynamo, type World } from './harness';
+import { lambdaContext, seedMonthlyWorkspaces, setupDynamo, type World } from './harness';
 
 const dynamo = setupDynamo();
 
-const JOIN = '2026-12-01T08:00:00Z';
-const START = '2026-12-01T09:00:00Z';
 const RENEWAL_RUN = '2027-01-01T00:05:00Z';
 
-/** `count` UTC workspaces `ws-000`…, one owner each, subscribed on Dec 1 (first invoice $70.00). */
-async function seedWorkspaces(w: World, count: number): Promise<string[]> {
-  const ids = Array.from({ length: count }, (_, i) => `ws-${String(i).padStart(3, '0')}`);
-  await seed(
-    w.store,
-    ids.map((id) => makeWorkspace({ id, name: id })),
-  );
-  for (let start = 0; start < ids.length; start += 16) {
-    await Promise.all(
-      ids.slice(start, start + 16).map(async (id) => {
-        await deliver(w.deps, 'member.joined', JOIN, { workspace: id, member: 'u1', role: 'owner' }, `join-${id}`);
-        await deliver(w.deps, 'subscription.started', START, { workspace: id, plan: 'upro-monthly' }, `start-${id}`);
-      }),
-    );
-  }
-  return ids;
-}
+/** The fan-out tests' book: `count` monthly workspaces renewing on Jan 1 (`seedMonthlyWorkspaces`). */
+const seedWorkspaces = (w: World, count: number) => seedMonthlyWorkspaces(w, count);
 
 /** The renewal invoices stored per workspace on the run's date. */
 async function renewalsPerWorkspace(w: World): Promise<Map<string, number>> {

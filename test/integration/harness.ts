@@ -187,6 +187,27 @@ export function writesInvoice(input: unknown): boolean {
   });
 }
 
+/**
+ * `count` UTC workspaces `<prefix>-000`…, one owner each (joined Dec 1 at 08:00), subscribed to
+ * `upro-monthly` on Dec 1 at 09:00 (first invoice $70.00, renewal due Jan 1): the fan-out tests' book.
+ */
+export async function seedMonthlyWorkspaces(w: World, count: number, prefix = 'ws'): Promise<string[]> {
+  const ids = Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}`);
+  await seed(
+    w.store,
+    ids.map((id) => makeWorkspace({ id, name: id })),
+  );
+  for (let start = 0; start < ids.length; start += 16) {
+    await Promise.all(
+      ids.slice(start, start + 16).map(async (id) => {
+        await deliver(w.deps, 'member.joined', '2026-12-01T08:00:00Z', { workspace: id, member: 'u1', role: 'owner' }, `join-${id}`);
+        await deliver(w.deps, 'subscription.started', '2026-12-01T09:00:00Z', { workspace: id, plan: 'upro-monthly' }, `start-${id}`);
+      }),
+    );
+  }
+  return ids;
+}
+
 /** Puts the catalog and the workspaces. */
 export async function seed(store: BillingStore, workspaces: Workspace[] = [makeWorkspace()], catalog: Catalog = makeCatalog()): Promise<void> {
   await store.putCatalog(catalog);
