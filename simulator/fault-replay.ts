@@ -65,6 +65,12 @@ export interface FaultReplayFigures {
    * `stored`: a retry found its own first attempt's work done (the ledger is the same).
    */
   outcomesRecordedAsDuplicate: number;
+  /**
+   * Invoices the faulty world issued in a later hour than the fault-free one (their `issuedAt`
+   * later, everything else the same): their run still failed after its retries and the next
+   * hour's caught them up (`leftToNextHour`).
+   */
+  issuedLate: number;
   /** Every difference between the two ledgers; empty when they are equal. */
   differences: string[];
   ms: number;
@@ -308,7 +314,7 @@ export async function replayWithFaults(dynamo: Pick<LocalDynamo, 'config' | 'cre
     }
 
     const [expected, actual] = await Promise.all(worlds.map((w) => ledger(w.raw, w.tableName)));
-    const outcomesRecordedAsDuplicate = normalise(expected, actual);
+    const { recordedAsDuplicate: outcomesRecordedAsDuplicate, issuedLate } = normalise(expected, actual, figures.leftToNextHour > 0);
     const differences = [...compareLedgers(expected, actual), ...comparePublished(reference.published, faulty.published)];
     if ((await faulty.clean.listOutbox()).length > 0) differences.push('faulty outbox: not drained after 50 sweeps');
     const count = (prefix: string) => [...expected.keys()].filter((key) => key.split('|')[1].startsWith(prefix)).length;
@@ -330,6 +336,7 @@ export async function replayWithFaults(dynamo: Pick<LocalDynamo, 'config' | 'cre
       published: new Set(faulty.published.map((event) => event.id)).size,
       duplicateDeliveries: faulty.published.length - new Set(faulty.published.map((event) => event.id)).size,
       outcomesRecordedAsDuplicate,
+      issuedLate,
       differences,
       ms: Date.now() - started,
     };
@@ -349,7 +356,7 @@ export function describeFigures(options: FaultReplayOptions, f: FaultReplayFigur
     `${f.workspaces} workspaces, ${f.events} app events, ${f.hours} hourly runs of accrual, invoicing and the publisher sweep (${options.from} – ${options.until}), seed ${options.seed}`,
     `faults: ${f.faults} of ${f.calls} DynamoDB calls (${((100 * f.faults) / Math.max(1, f.calls)).toFixed(1)}%), ${f.faultsAfterLanding} after the call landed; ${kinds}${options.faultyIngest ? '; ingest included' : '; ingest fault-free'}`,
     `recovery: ${f.backoffRetries} workspace retries after a backoff, ${f.invocations} invocations with ${f.lambdaRetries} Lambda retries, ${f.leftToNextHour} runs left to the next hour, ${f.redeliveries} event redeliveries (${f.dlqRedrives} beyond Lambda's two retries)`,
-    `ledger: ${f.invoices} invoices, ${f.prorations} prorations, ${f.rejections} rejections, ${f.published} events published (${f.duplicateDeliveries} duplicate deliveries, same eventId); ${f.outcomesRecordedAsDuplicate} ingest outcomes recorded as duplicate`,
+    `ledger: ${f.invoices} invoices, ${f.prorations} prorations, ${f.rejections} rejections, ${f.published} events published (${f.duplicateDeliveries} duplicate deliveries, same eventId); ${f.outcomesRecordedAsDuplicate} ingest outcomes recorded as duplicate; ${f.issuedLate} invoices issued in a later hour (their run left to the next)`,
     `differences from the fault-free run: ${f.differences.length}  (${(f.ms / 1000).toFixed(1)} s)`,
   ].join('\n');
 }
@@ -372,8 +379,9 @@ async function ledger(doc: DynamoDBDocumentClient, tableName: string): Promise<M
 
 /**
  * Puts both ledgers in the form that must be equal, and returns how many ingest outcomes were
- * recorded as `duplicate` under faults where the fault-free run recorded `stored`. Two things
- * legitimately differ after faults in ingest, and only these two are set aside:
+ * recorded as `duplicate` under faults where the fault-free run recorded `stored`, and how many
+ * invoices were issued late. Three things legitimately differ after faults, and only these are
+ * set aside:
  *
  * * A member event's `seq` is drawn from a per-workspace counter before the event is stored; a
  *   delivery that drew one and then failed leaves a gap, so a redelivered event gets a higher
@@ -384,9 +392,22 @@ async function ledger(doc: DynamoDBDocumentClient, tableName: string): Promise<M
  * * An ingested event's idempotency record keeps its outcome; when the first attempt's write
  *   landed but its response was lost, the retry finds the work done and records `duplicate`
  *   instead of `stored`. Both mean "applied"; any other difference of outcome is still one.
+ * * An invoice's `issuedAt` is the instant of the run that issued it. When a run still failed
+ *   after Lambda's retries (only then: `runsLeftToNextHour`), a later hour's run issues what it
+ *   left, with that run's instant; a later `issuedAt` is then counted as issued late. An earlier
+ *   one, or any other field of the invoice, is still a difference.
  */
-function normalise(expected: Map<string, Item>, actual: Map<string, Item>): number {
+function normalise(expected: Map<string, Item>, actual: Map<string, Item>, runsLeftToNextHour: boolean): { recordedAsDuplicate: number; issuedLate: number } {
   let recordedAsDuplicate = 0;
+  let issuedLate = 0;
+  if (runsLeftToNextHour) {
+    for (const [key, item] of actual) {
+      const reference = expected.get(key);
+      if (!key.split('|')[1]?.startsWith('INVOICE#') || typeof item.issuedAt !== 'string' || typeof reference?.issuedAt !== 'string' || item.issuedAt <= reference.issuedAt) continue;
+      item.issuedAt = reference.issuedAt;
+      issuedLate += 1;
+    }
+  }
   for (const items of [expected, actual]) {
     for (const key of [...items.keys()]) if (key.endsWith('|MEMBERSEQ')) items.delete(key);
     const byWorkspace = new Map<string, Item[]>();
@@ -413,7 +434,7 @@ function normalise(expected: Map<string, Item>, actual: Map<string, Item>): numb
     item.response = stored;
     recordedAsDuplicate += 1;
   }
-  return recordedAsDuplicate;
+  return { recordedAsDuplicate, issuedLate };
 }
 
 /**
