@@ -97,9 +97,10 @@ export async function seedWorkspaces(dynamo: LocalDynamo, tableName: string, ids
     start = page.LastEvaluatedKey;
   } while (start);
   if (!catalog || template.length === 0) throw new Error('the template workspace left no items to clone');
-  const dueAt = template.find((item) => item.gsi1pk?.S?.startsWith('DUE#'))?.gsi1sk?.S?.split('#')[0];
+  const dueItem = template.find((item) => item.gsi1pk?.S?.startsWith('DUE#'));
+  const dueAt = dueItem?.gsi1sk?.S?.split('#')[0];
   if (!dueAt) throw new Error('the template subscription has no due-index entry');
-  const templateSubscription = keys.subscriptionIdOf(template.find((item) => item.gsi1pk?.S?.startsWith('DUE#'))?.sk?.S);
+  const templateSubscription = keys.subscriptionIdOf(dueItem?.sk?.S);
   if (!templateSubscription) throw new Error('the template due-index entry is not a subscription');
 
   const text = JSON.stringify(template);
